@@ -1,0 +1,2 @@
+/** The {@code rq} command line. */
+package io.runicquanta.cli;

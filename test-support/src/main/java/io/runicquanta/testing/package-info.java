@@ -1,0 +1,6 @@
+/**
+ * Shared JUnit 5 fixtures for Runic Quanta's test suites: a per-test Arrow allocator that fails the
+ * test when it leaks ({@link AllocatorExtension}), deterministic test data ({@link SplitMix64}), and
+ * the rule for tests that need something this machine may lack ({@link TestEnv#requireOrSkip}).
+ */
+package io.runicquanta.testing;
