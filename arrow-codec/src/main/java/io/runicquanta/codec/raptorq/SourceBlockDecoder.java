@@ -3,7 +3,10 @@ package io.runicquanta.codec.raptorq;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 
-/** Recovers a source block (or sub-block) by replaying a {@link DecodingPlan}. Stateless. */
+/**
+ * Recovers a source block (or sub-block) by replaying a {@link DecodingPlan}. Stateless and thread
+ * safe (each call uses its own scratch buffer).
+ */
 public final class SourceBlockDecoder {
   private SourceBlockDecoder() {}
 
@@ -16,6 +19,8 @@ public final class SourceBlockDecoder {
    * @param received plan.esis().length symbols of symbolSize bytes, contiguous at {@code offset}, in
    *     the plan's ESI order; read only
    * @param dst receives K x symbolSize bytes of source symbols at {@code dstOffset}
+   * @throws IllegalArgumentException if symbolSize is below 1 or a range lies outside its buffer
+   * @throws org.apache.arrow.memory.OutOfMemoryException if the allocator refuses the scratch
    */
   public static void decode(
       BufferAllocator allocator,
@@ -25,6 +30,51 @@ public final class SourceBlockDecoder {
       long offset,
       ArrowBuf dst,
       long dstOffset) {
-    throw new UnsupportedOperationException("not implemented yet");
+    if (plan == null) {
+      throw new IllegalArgumentException("plan is null");
+    }
+    if (symbolSize < 1) {
+      throw new IllegalArgumentException("symbolSize = " + symbolSize + ", expected >= 1");
+    }
+    int k = plan.sourceSymbols();
+    SourceBlockEncoder.checkRange(
+        "received", received, offset, (long) plan.receivedCount() * symbolSize);
+    SourceBlockEncoder.checkRange("destination", dst, dstOffset, (long) k * symbolSize);
+    long in = received.memoryAddress() + offset;
+    long out = dst.memoryAddress() + dstOffset;
+    int[] sourceIndex = plan.sourceIndex();
+    if (plan.slots() == 0) {
+      copySource(sourceIndex, in, out, symbolSize);
+      return;
+    }
+    try (ArrowBuf ws = allocator.buffer((long) plan.slots() * symbolSize)) {
+      long w = ws.memoryAddress();
+      SymbolOps.run(plan.program(), w, symbolSize, symbolSize, in, symbolSize);
+      int[] ms = plan.missStart();
+      int[] slots = plan.missSlots();
+      int mi = 0;
+      for (int e = 0; e < k; e++) {
+        long d = out + (long) e * symbolSize;
+        int si = sourceIndex[e];
+        if (si >= 0) {
+          SymbolOps.copy(in + (long) si * symbolSize, d, symbolSize);
+          continue;
+        }
+        int a = ms[mi];
+        int b = ms[mi + 1];
+        mi++;
+        SymbolOps.xor3(w + (long) slots[a] * symbolSize, w + (long) slots[a + 1] * symbolSize, d,
+            symbolSize);
+        for (int q = a + 2; q < b; q++) {
+          SymbolOps.xor(w + (long) slots[q] * symbolSize, d, symbolSize);
+        }
+      }
+    }
+  }
+
+  private static void copySource(int[] sourceIndex, long in, long out, int t) {
+    for (int e = 0; e < sourceIndex.length; e++) {
+      SymbolOps.copy(in + (long) sourceIndex[e] * t, out + (long) e * t, t);
+    }
   }
 }

@@ -7,9 +7,39 @@ import org.apache.arrow.memory.BufferAllocator;
  * Encodes one source block (or sub-block): computes its intermediate symbols once, then produces
  * any encoding symbol by ESI (RFC 6330 section 5.3.4). Holds the L intermediate symbols in a buffer
  * from the given allocator until {@link #close()}. {@link #encodeSymbol} is thread safe.
+ *
+ * <p>Memory: one buffer of (L + 1 + K) x symbolSize bytes: the workspace the plan runs in (whose
+ * slots end up holding C[0..L-1]) and a copy of the K source symbols, so that source ESIs are
+ * served by a copy. Typical use:
+ *
+ * <pre>{@code
+ * EncodingPlan plan = EncodingPlan.forSourceSymbols(k);          // cache per K
+ * try (SourceBlockEncoder enc = SourceBlockEncoder.create(alloc, plan, t, src, 0)) {
+ *   for (int esi = 0; esi < k + repair; esi++) enc.encodeSymbol(esi, out, (long) esi * t);
+ * }
+ * }</pre>
  */
 public final class SourceBlockEncoder implements AutoCloseable {
-  private SourceBlockEncoder() {}
+  private final EncodingPlan plan;
+  private final SystematicParams params;
+  private final int symbolSize;
+  private final ArrowBuf buf;
+  private final long ws;
+  private final long srcCopy;
+  private final int[] colToSlot;
+  private volatile boolean closed;
+  /** Per thread: 6 ints of tuple, then up to 40 symbol indices. */
+  private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[46]);
+
+  private SourceBlockEncoder(EncodingPlan plan, int symbolSize, ArrowBuf buf) {
+    this.plan = plan;
+    this.params = plan.params();
+    this.symbolSize = symbolSize;
+    this.buf = buf;
+    this.ws = buf.memoryAddress();
+    this.srcCopy = ws + (long) plan.slots() * symbolSize;
+    this.colToSlot = plan.colToSlot();
+  }
 
   /**
    * Computes the intermediate symbols.
@@ -19,21 +49,113 @@ public final class SourceBlockEncoder implements AutoCloseable {
    * @param symbolSize T (or the sub-symbol size), bytes, at least 1
    * @param source K x symbolSize bytes of source symbols at {@code offset}; read during this call
    *     only, the caller keeps ownership
+   * @return the encoder; the caller must close it
+   * @throws IllegalArgumentException if symbolSize is below 1 or the source range is outside the
+   *     buffer
+   * @throws org.apache.arrow.memory.OutOfMemoryException if the allocator refuses the buffer
    */
   public static SourceBlockEncoder create(
       BufferAllocator allocator, EncodingPlan plan, int symbolSize, ArrowBuf source, long offset) {
-    throw new UnsupportedOperationException("not implemented yet");
+    if (plan == null) {
+      throw new IllegalArgumentException("plan is null");
+    }
+    if (symbolSize < 1) {
+      throw new IllegalArgumentException("symbolSize = " + symbolSize + ", expected >= 1");
+    }
+    int k = plan.sourceSymbols();
+    long need = (long) k * symbolSize;
+    checkRange("source", source, offset, need);
+    long total = ((long) plan.slots() + k) * symbolSize;
+    ArrowBuf buf = allocator.buffer(total);
+    boolean ok = false;
+    try {
+      SourceBlockEncoder enc = new SourceBlockEncoder(plan, symbolSize, buf);
+      SymbolOps.copy(source.memoryAddress() + offset, enc.srcCopy, need);
+      SymbolOps.run(plan.program(), enc.ws, symbolSize, symbolSize, enc.srcCopy, symbolSize);
+      ok = true;
+      return enc;
+    } finally {
+      if (!ok) {
+        buf.close();
+      }
+    }
+  }
+
+  static void checkRange(String name, ArrowBuf b, long offset, long len) {
+    if (b == null) {
+      throw new IllegalArgumentException(name + " buffer is null");
+    }
+    if (offset < 0 || offset + len > b.capacity()) {
+      throw new IllegalArgumentException(
+          name + " range [" + offset + ", " + (offset + len) + ") is outside the buffer of capacity "
+              + b.capacity());
+    }
+  }
+
+  /** The plan this encoder replays. */
+  public EncodingPlan plan() {
+    return plan;
+  }
+
+  /** Symbol size in bytes. */
+  public int symbolSize() {
+    return symbolSize;
   }
 
   /**
    * Writes the encoding symbol with this ESI (source symbols for ESI below K, repair symbols from
-   * ESI K to 2^24-1) to {@code dst} at {@code dstOffset}, symbolSize bytes.
+   * ESI K to 2^24-1) to {@code dst} at {@code dstOffset}, symbolSize bytes. May be called from
+   * several threads at once, but not concurrently with {@link #close()}.
+   *
+   * @throws IllegalArgumentException if the ESI is outside 0..2^24-1 or the destination range is
+   *     outside {@code dst}
+   * @throws IllegalStateException if the encoder is closed
    */
   public void encodeSymbol(int esi, ArrowBuf dst, long dstOffset) {
-    throw new UnsupportedOperationException("not implemented yet");
+    if (esi < 0 || esi > 0xFFFFFF) {
+      throw new IllegalArgumentException("ESI = " + esi + ", expected 0 to 16777215");
+    }
+    checkRange("destination", dst, dstOffset, symbolSize);
+    encodeSymbolTo(esi, dst.memoryAddress() + dstOffset);
+  }
+
+  /**
+   * As {@link #encodeSymbol} but to a raw address the caller guarantees holds symbolSize writable
+   * bytes (no bounds check on the address).
+   */
+  public void encodeSymbolTo(int esi, long address) {
+    if (closed) {
+      throw new IllegalStateException("closed");
+    }
+    if (esi < 0 || esi > 0xFFFFFF) {
+      throw new IllegalArgumentException("ESI = " + esi + ", expected 0 to 16777215");
+    }
+    int k = params.k();
+    if (esi < k) {
+      SymbolOps.copy(srcCopy + (long) esi * symbolSize, address, symbolSize);
+      return;
+    }
+    long isi = (long) esi + params.kPrime() - k;
+    int[] idx = SCRATCH.get();
+    int m = Generators.encIndices(params, isi, idx, idx, 6);
+    writeCombination(idx, m, address);
+  }
+
+  private void writeCombination(int[] idx, int m, long address) {
+    long a = ws + (long) colToSlot[idx[6]] * symbolSize;
+    long b = ws + (long) colToSlot[idx[7]] * symbolSize;
+    SymbolOps.xor3(a, b, address, symbolSize);
+    for (int q = 2; q < m; q++) {
+      SymbolOps.xor(ws + (long) colToSlot[idx[6 + q]] * symbolSize, address, symbolSize);
+    }
   }
 
   /** Frees the intermediate symbols; idempotent. */
   @Override
-  public void close() {}
+  public void close() {
+    if (!closed) {
+      closed = true;
+      buf.close();
+    }
+  }
 }

@@ -1,0 +1,746 @@
+package io.runicquanta.codec.raptorq;
+
+import java.util.Arrays;
+
+/**
+ * Solves the RaptorQ constraint system A * C = D (RFC 6330 sections 5.3.3.3, 5.3.3.4, 5.4.2) on the
+ * matrix alone and records the symbol operations that apply the solution to symbol memory.
+ *
+ * <h2>Design</h2>
+ *
+ * <p>Rows of A: S LDPC rows, H HDPC rows (both with a zero right-hand side) and one LT row per
+ * known symbol (the received or source symbols plus the K'-K zero padding symbols), each LT row
+ * built from Tuple[K', ISI] (5.3.5.3). Columns: the W LT columns ("V" of 5.4.2.2) and the P PI
+ * columns, which start inactive exactly as in 5.4.2.2.
+ *
+ * <ol>
+ *   <li><b>Peeling with inactivation</b> (the first phase of 5.4.2.2, matrix only): repeatedly pick
+ *       a not yet chosen binary (LDPC or LT) row with the fewest active V columns, r &gt;= 1; its
+ *       first active column becomes the row's pivot and the other r-1 are inactivated. HDPC rows are
+ *       never chosen. Row degrees live in bucket lists and every (row, column) incidence is visited
+ *       once, so this step is linear in the number of nonzeros. Columns still active when no row
+ *       has an active column left are inactivated. Result, with the i chosen rows in order and
+ *       columns ordered (pivots, inactive): A = [[Lt, Ut], [F, Ub]] where Lt is i x i unit lower
+ *       triangular and sparse (the original rows, no fill-in).
+ *   <li><b>Forward substitution</b> on symbols: z = Lt^-1 * d1 in place, then d2 += F * z for the
+ *       other binary rows; the HDPC rows get d2_h = sum over pivot columns c of (MT*GAMMA)[h,c] * z_c,
+ *       computed with the recurrence G_c = alpha * G_{c-1} + z_c (GAMMA is lower triangular Toeplitz
+ *       in alpha, 5.3.3.3) so each column costs one xtime pass and three XORs instead of H
+ *       multiply-adds. The exponent is taken mod 255.
+ *   <li><b>Schur complement</b> (matrix only): Z = Lt^-1 * Ut as bit rows over the u inactive
+ *       columns, then Ub + F * Z for the binary rows (bit rows) and MT * GAMMA restricted the same
+ *       way for the HDPC rows (octet rows), with the same recurrence on octet vectors.
+ *   <li><b>Dense solve</b> of the u inactive columns (the second phase of 5.4.2.3, done as
+ *       Gauss-Jordan): binary rows first with GF(2) pivots (the HDPC rows are reduced alongside
+ *       with multiply-adds); the columns no binary row covers are then solved from the HDPC rows in
+ *       GF(256). If a column is left without a pivot the matrix is rank deficient and the block is
+ *       undecodable.
+ *   <li><b>Back substitution</b>: the chosen rows are reloaded with their original right-hand side
+ *       (a copy of the input symbol, or zero) and x = Lt^-1 * (d1 + Ut * y) is computed in row
+ *       order, touching only the original sparse entries; this replaces phases 3 to 5 of 5.4.2 (no
+ *       dense U_upper is ever formed).
+ * </ol>
+ *
+ * <p>While recording, slots known to be zero are tracked so that XOR into a zero slot becomes a
+ * copy and reading a zero slot is skipped; at the end a backward liveness pass drops every
+ * operation whose result is never used (for example eliminations into rows the dense solve did not
+ * need). The result is identical to the RFC's decoder because C is unique when A has full rank.
+ *
+ * <p>Workspace layout: slots 0..S-1 LDPC rows, S..S+H-1 HDPC rows, S+H..S+H+n-1 the n LT rows (in
+ * the order given), S+H+n the scratch symbol G. Not thread safe; one builder per plan.
+ */
+final class PlanBuilder {
+  /** Thrown internally when the matrix is rank deficient. */
+  static final class RankDeficientException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    RankDeficientException() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** What the builder produces. */
+  static final class Result {
+    SymbolProgram program;
+    /** Slot holding intermediate symbol C[c], c in 0..L-1. */
+    int[] colToSlot;
+    /** Number of workspace slots. */
+    int slots;
+    /** Inactive columns (u) and chosen rows (i) of the elimination, for diagnostics. */
+    int inactive;
+    int chosen;
+  }
+
+  private final SystematicParams p;
+  private final int s;
+  private final int h;
+  private final int w;
+  private final int l;
+  private final int pp;
+  private final int kPrime;
+
+  // Rows: binary rows rb in 0..nb-1 (LDPC rows 0..S-1, then LT rows); CSR of V columns and PI idx.
+  private final int nb;
+  private final int n;
+  private int[] vStart;
+  private int[] vCols;
+  private int[] piStart;
+  private int[] piCols;
+  private final int[] inputOfRow; // per LT row: input index or -1 (zero)
+
+  // Emission state.
+  private final SymbolProgram.Builder out = new SymbolProgram.Builder();
+  private final boolean[] zero;
+  private final int gSlot;
+  private final int slots;
+
+  /**
+   * @param isis ISI of each LT row
+   * @param inputIndex per LT row, the input symbol index that holds its value, or -1 for zero
+   */
+  PlanBuilder(SystematicParams p, int[] isis, int[] inputIndex) {
+    this.p = p;
+    this.s = p.s();
+    this.h = p.h();
+    this.w = p.w();
+    this.l = p.l();
+    this.pp = p.p();
+    this.kPrime = p.kPrime();
+    this.n = isis.length;
+    this.nb = s + n;
+    this.inputOfRow = inputIndex;
+    this.slots = s + h + n + 1;
+    if (slots >= SymbolProgram.MAX_SLOTS) {
+      throw new IllegalArgumentException("too many symbols for one plan: " + n);
+    }
+    this.gSlot = s + h + n;
+    this.zero = new boolean[slots];
+    buildRows(isis);
+  }
+
+  private int slotOfBinaryRow(int rb) {
+    return rb < s ? rb : rb - s + s + h;
+  }
+
+  // ---------------------------------------------------------------- rows
+
+  private void buildRows(int[] isis) {
+    int b = p.b();
+    // LDPC rows: count entries first.
+    int[] cnt = new int[nb];
+    int[] pcnt = new int[nb];
+    for (int i = 0; i < b; i++) {
+      int a = 1 + i / s;
+      int bb = i % s;
+      cnt[bb]++;
+      bb = (bb + a) % s;
+      cnt[bb]++;
+      bb = (bb + a) % s;
+      cnt[bb]++;
+    }
+    for (int i = 0; i < s; i++) {
+      cnt[i]++; // identity on column B + i
+      pcnt[i] += 2;
+    }
+    int[] tup = new int[6];
+    int[] idx = new int[40];
+    int[][] ltCols = new int[n][];
+    for (int t = 0; t < n; t++) {
+      int m = Generators.encIndices(p, isis[t] & 0xFFFFFFFFL, tup, idx);
+      ltCols[t] = Arrays.copyOf(idx, m);
+      for (int q = 0; q < m; q++) {
+        if (idx[q] < w) {
+          cnt[s + t]++;
+        } else {
+          pcnt[s + t]++;
+        }
+      }
+    }
+    vStart = new int[nb + 1];
+    piStart = new int[nb + 1];
+    for (int r = 0; r < nb; r++) {
+      vStart[r + 1] = vStart[r] + cnt[r];
+      piStart[r + 1] = piStart[r] + pcnt[r];
+    }
+    vCols = new int[vStart[nb]];
+    piCols = new int[piStart[nb]];
+    int[] vf = Arrays.copyOf(vStart, nb);
+    int[] pf = Arrays.copyOf(piStart, nb);
+    for (int i = 0; i < b; i++) {
+      int a = 1 + i / s;
+      int bb = i % s;
+      vCols[vf[bb]++] = i;
+      bb = (bb + a) % s;
+      vCols[vf[bb]++] = i;
+      bb = (bb + a) % s;
+      vCols[vf[bb]++] = i;
+    }
+    for (int i = 0; i < s; i++) {
+      vCols[vf[i]++] = b + i;
+      piCols[pf[i]++] = i % pp;
+      piCols[pf[i]++] = (i + 1) % pp;
+    }
+    for (int t = 0; t < n; t++) {
+      for (int c : ltCols[t]) {
+        if (c < w) {
+          vCols[vf[s + t]++] = c;
+        } else {
+          piCols[pf[s + t]++] = c - w;
+        }
+      }
+    }
+    // Cancel duplicate entries (x + x = 0) row by row; compact.
+    compact(true);
+    compact(false);
+  }
+
+  private void compact(boolean v) {
+    int[] start = v ? vStart : piStart;
+    int[] cols = v ? vCols : piCols;
+    int[] ns = new int[nb + 1];
+    int o = 0;
+    for (int r = 0; r < nb; r++) {
+      int a = start[r];
+      int e = start[r + 1];
+      Arrays.sort(cols, a, e);
+      ns[r] = o;
+      int q = a;
+      while (q < e) {
+        int c = cols[q];
+        int run = 1;
+        while (q + run < e && cols[q + run] == c) {
+          run++;
+        }
+        if ((run & 1) == 1) {
+          cols[o++] = c;
+        }
+        q += run;
+      }
+    }
+    ns[nb] = o;
+    if (v) {
+      vStart = ns;
+      vCols = Arrays.copyOf(cols, o);
+    } else {
+      piStart = ns;
+      piCols = Arrays.copyOf(cols, o);
+    }
+  }
+
+  // ---------------------------------------------------------------- emission with zero tracking
+
+  private void emitXor(int src, int dst) {
+    if (zero[src]) {
+      return;
+    }
+    if (zero[dst]) {
+      out.add(SymbolProgram.encode(SymbolProgram.OP_COPY, 0, src, dst));
+      zero[dst] = false;
+    } else {
+      out.add(SymbolProgram.encode(SymbolProgram.OP_XOR, 0, src, dst));
+    }
+  }
+
+  private void emitFma(int c, int src, int dst) {
+    if (c == 0 || zero[src]) {
+      return;
+    }
+    if (c == 1) {
+      emitXor(src, dst);
+      return;
+    }
+    if (zero[dst]) {
+      out.add(SymbolProgram.encode(SymbolProgram.OP_MULCOPY, c, src, dst));
+      zero[dst] = false;
+    } else {
+      out.add(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
+    }
+  }
+
+  private void emitScale(int c, int dst) {
+    if (c == 1 || zero[dst]) {
+      return;
+    }
+    out.add(SymbolProgram.encode(SymbolProgram.OP_SCALE, c, 0, dst));
+  }
+
+  private void emitLoad(int t, int dst) {
+    int in = inputOfRow[t];
+    if (in < 0) {
+      zero[dst] = true;
+    } else {
+      out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, in, dst));
+      zero[dst] = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- solve
+
+  /**
+   * Runs the elimination and records the program.
+   *
+   * @param outputCols the intermediate symbol columns whose values the caller will read (liveness)
+   *     or null for all L
+   */
+  Result solve(int[] outputCols) throws RankDeficientException {
+    // Initial load.
+    for (int i = 0; i < s + h; i++) {
+      zero[i] = true;
+    }
+    zero[gSlot] = true;
+    for (int t = 0; t < n; t++) {
+      emitLoad(t, s + h + t);
+    }
+
+    // ---------------- phase 1: peeling with inactivation
+    int[] colStart = new int[w + 1];
+    for (int q = 0; q < vCols.length; q++) {
+      colStart[vCols[q] + 1]++;
+    }
+    for (int c = 0; c < w; c++) {
+      colStart[c + 1] += colStart[c];
+    }
+    int[] colRows = new int[vCols.length];
+    int[] cf = Arrays.copyOf(colStart, w);
+    for (int r = 0; r < nb; r++) {
+      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+        colRows[cf[vCols[q]]++] = r;
+      }
+    }
+    int[] deg = new int[nb];
+    int maxDeg = 0;
+    for (int r = 0; r < nb; r++) {
+      deg[r] = vStart[r + 1] - vStart[r];
+      maxDeg = Math.max(maxDeg, deg[r]);
+    }
+    int[] head = new int[maxDeg + 1];
+    Arrays.fill(head, -1);
+    int[] next = new int[nb];
+    int[] prev = new int[nb];
+    boolean[] chosenFlag = new boolean[nb];
+    for (int r = nb - 1; r >= 0; r--) {
+      if (deg[r] > 0) {
+        int d = deg[r];
+        next[r] = head[d];
+        prev[r] = -1;
+        if (head[d] >= 0) {
+          prev[head[d]] = r;
+        }
+        head[d] = r;
+      }
+    }
+    // Column state: pivotOrder >= 0, or inactive index in colInactive, else active.
+    int[] colPivot = new int[w];
+    int[] colInactive = new int[w];
+    Arrays.fill(colPivot, -1);
+    Arrays.fill(colInactive, -1);
+    int[] chosenRow = new int[Math.min(nb, w)];
+    int[] inactiveColOf = new int[l]; // inactive index -> column
+    int u = pp;
+    for (int q = 0; q < pp; q++) {
+      inactiveColOf[q] = w + q;
+    }
+    int i = 0;
+    int minDeg = 1;
+    while (true) {
+      while (minDeg <= maxDeg && head[minDeg] < 0) {
+        minDeg++;
+      }
+      if (minDeg > maxDeg) {
+        break;
+      }
+      int r = head[minDeg];
+      // unlink r
+      unlink(r, deg[r], head, next, prev);
+      chosenFlag[r] = true;
+      int k = i++;
+      chosenRow[k] = r;
+      boolean first = true;
+      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+        int c = vCols[q];
+        if (colPivot[c] >= 0 || colInactive[c] >= 0) {
+          continue;
+        }
+        if (first) {
+          colPivot[c] = k;
+          first = false;
+        } else {
+          colInactive[c] = u;
+          inactiveColOf[u++] = c;
+        }
+        for (int e = colStart[c]; e < colStart[c + 1]; e++) {
+          int r2 = colRows[e];
+          if (chosenFlag[r2]) {
+            continue;
+          }
+          int d = deg[r2];
+          unlink(r2, d, head, next, prev);
+          d--;
+          deg[r2] = d;
+          if (d > 0) {
+            next[r2] = head[d];
+            prev[r2] = -1;
+            if (head[d] >= 0) {
+              prev[head[d]] = r2;
+            }
+            head[d] = r2;
+            if (d < minDeg) {
+              minDeg = d;
+            }
+          }
+        }
+      }
+    }
+    for (int c = 0; c < w; c++) {
+      if (colPivot[c] < 0 && colInactive[c] < 0) {
+        colInactive[c] = u;
+        inactiveColOf[u++] = c;
+      }
+    }
+    final int chosen = i;
+    final int words = (u + 63) >>> 6;
+
+    // ---------------- Z = Lt^-1 Ut (bit rows), forward substitution on symbols
+    long[] z = new long[chosen * words];
+    for (int k = 0; k < chosen; k++) {
+      int r = chosenRow[k];
+      int dstSlot = slotOfBinaryRow(r);
+      int zo = k * words;
+      for (int q = piStart[r]; q < piStart[r + 1]; q++) {
+        int t = piCols[q];
+        z[zo + (t >>> 6)] ^= 1L << t;
+      }
+      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+        int c = vCols[q];
+        int j = colPivot[c];
+        if (j >= 0) {
+          if (j == k) {
+            continue;
+          }
+          if (j > k) {
+            throw new IllegalStateException("elimination order broken at row " + r);
+          }
+          int jo = j * words;
+          for (int x = 0; x < words; x++) {
+            z[zo + x] ^= z[jo + x];
+          }
+          emitXor(slotOfBinaryRow(chosenRow[j]), dstSlot);
+        } else {
+          int t = colInactive[c];
+          z[zo + (t >>> 6)] ^= 1L << t;
+        }
+      }
+    }
+
+    // ---------------- dense rows: unchosen binary rows (bits) and HDPC rows (octets)
+    int nUnchosen = nb - chosen;
+    int[] denseRow = new int[nUnchosen]; // binary row ids
+    long[] bits = new long[nUnchosen * words];
+    int dn = 0;
+    for (int r = 0; r < nb; r++) {
+      if (chosenFlag[r]) {
+        continue;
+      }
+      int di = dn++;
+      denseRow[di] = r;
+      int dstSlot = slotOfBinaryRow(r);
+      int bo = di * words;
+      for (int q = piStart[r]; q < piStart[r + 1]; q++) {
+        int t = piCols[q];
+        bits[bo + (t >>> 6)] ^= 1L << t;
+      }
+      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+        int c = vCols[q];
+        int j = colPivot[c];
+        if (j >= 0) {
+          int jo = j * words;
+          for (int x = 0; x < words; x++) {
+            bits[bo + x] ^= z[jo + x];
+          }
+          emitXor(slotOfBinaryRow(chosenRow[j]), dstSlot);
+        } else {
+          int t = colInactive[c];
+          bits[bo + (t >>> 6)] ^= 1L << t;
+        }
+      }
+    }
+
+    // HDPC rows via G_c = alpha * G_{c-1} + e_c.
+    byte[][] hd = new byte[h][u];
+    byte[] g = new byte[u];
+    boolean gZero = true;
+    int ks = kPrime + s;
+    for (int c = 0; c < ks; c++) {
+      if (!gZero) {
+        for (int x = 0; x < u; x++) {
+          int v = g[x] & 0xFF;
+          g[x] = (byte) ((v << 1) ^ ((v >>> 7) * 0x11D));
+        }
+        emitScale(2, gSlot);
+      }
+      int j = c < w ? colPivot[c] : -1;
+      if (j >= 0) {
+        int jo = j * words;
+        for (int x = 0; x < words; x++) {
+          long word = z[jo + x];
+          while (word != 0) {
+            int bit = Long.numberOfTrailingZeros(word);
+            g[(x << 6) + bit] ^= 1;
+            word &= word - 1;
+          }
+        }
+        emitXor(slotOfBinaryRow(chosenRow[j]), gSlot);
+      } else {
+        int t = c < w ? colInactive[c] : c - w;
+        g[t] ^= 1;
+      }
+      gZero = false;
+      if (c < ks - 1) {
+        long y = (c + 1) & 0xFFFFFFFFL;
+        int h1 = Generators.rand(y, 6, h);
+        int h2 = (h1 + Generators.rand(y, 7, h - 1) + 1) % h;
+        xorInto(hd[h1], g);
+        xorInto(hd[h2], g);
+        emitXor(gSlot, s + h1);
+        emitXor(gSlot, s + h2);
+      } else {
+        for (int hh = 0; hh < h; hh++) {
+          int a = Gf256.alphaPow(hh);
+          fmaInto(hd[hh], g, a);
+          emitFma(a, gSlot, s + hh);
+        }
+      }
+    }
+    for (int hh = 0; hh < h; hh++) {
+      hd[hh][pp - h + hh] ^= 1;
+    }
+
+    // ---------------- dense Gauss-Jordan
+    int[] inactSlot = new int[u];
+    boolean[] pivoted = new boolean[nUnchosen];
+    int[] binPivotOfCol = new int[u];
+    Arrays.fill(binPivotOfCol, -1);
+    int[] qCols = new int[u];
+    int nq = 0;
+    for (int col = 0; col < u; col++) {
+      int cw = col >>> 6;
+      long cm = 1L << col;
+      int piv = -1;
+      for (int di = 0; di < nUnchosen; di++) {
+        if (!pivoted[di] && (bits[di * words + cw] & cm) != 0) {
+          piv = di;
+          break;
+        }
+      }
+      if (piv < 0) {
+        qCols[nq++] = col;
+        continue;
+      }
+      pivoted[piv] = true;
+      binPivotOfCol[col] = piv;
+      int po = piv * words;
+      int pSlot = slotOfBinaryRow(denseRow[piv]);
+      for (int di = 0; di < nUnchosen; di++) {
+        if (di != piv && (bits[di * words + cw] & cm) != 0) {
+          int o = di * words;
+          for (int x = cw; x < words; x++) {
+            bits[o + x] ^= bits[po + x];
+          }
+          // entries below cw of the pivot row: pivot rows of earlier columns were cleared there
+          // only for pivot columns; copy the full row to be safe.
+          for (int x = 0; x < cw; x++) {
+            bits[o + x] ^= bits[po + x];
+          }
+          emitXor(pSlot, slotOfBinaryRow(denseRow[di]));
+        }
+      }
+      for (int hh = 0; hh < h; hh++) {
+        int beta = hd[hh][col] & 0xFF;
+        if (beta != 0) {
+          byte[] row = hd[hh];
+          for (int x = 0; x < words; x++) {
+            long word = bits[po + x];
+            while (word != 0) {
+              int bit = Long.numberOfTrailingZeros(word);
+              int pos = (x << 6) + bit;
+              row[pos] = (byte) (row[pos] ^ beta);
+              word &= word - 1;
+            }
+          }
+          emitFma(beta, pSlot, s + hh);
+        }
+      }
+      inactSlot[col] = pSlot;
+    }
+    // HDPC rows over the columns no binary row covers.
+    boolean[] hUsed = new boolean[h];
+    int[] hOfQ = new int[nq];
+    for (int qi = 0; qi < nq; qi++) {
+      int col = qCols[qi];
+      int piv = -1;
+      for (int hh = 0; hh < h; hh++) {
+        if (!hUsed[hh] && hd[hh][col] != 0) {
+          piv = hh;
+          break;
+        }
+      }
+      if (piv < 0) {
+        throw new RankDeficientException();
+      }
+      hUsed[piv] = true;
+      hOfQ[qi] = piv;
+      int inv = Gf256.inv(hd[piv][col] & 0xFF);
+      byte[] prow = hd[piv];
+      for (int q2 = 0; q2 < nq; q2++) {
+        int c2 = qCols[q2];
+        prow[c2] = (byte) Gf256.mul(prow[c2] & 0xFF, inv);
+      }
+      emitScale(inv, s + piv);
+      for (int hh = 0; hh < h; hh++) {
+        int gamma = hd[hh][col] & 0xFF;
+        if (hh != piv && gamma != 0) {
+          byte[] row = hd[hh];
+          for (int q2 = 0; q2 < nq; q2++) {
+            int c2 = qCols[q2];
+            row[c2] = (byte) (row[c2] ^ Gf256.mul(gamma, prow[c2] & 0xFF));
+          }
+          emitFma(gamma, s + piv, s + hh);
+        }
+      }
+      inactSlot[col] = s + piv;
+    }
+    // Back-substitute the HDPC-solved columns into the binary pivot rows.
+    for (int qi = 0; qi < nq; qi++) {
+      int col = qCols[qi];
+      int cw = col >>> 6;
+      long cm = 1L << col;
+      int hSlot = s + hOfQ[qi];
+      for (int c2 = 0; c2 < u; c2++) {
+        int di = binPivotOfCol[c2];
+        if (di >= 0 && (bits[di * words + cw] & cm) != 0) {
+          bits[di * words + cw] ^= cm;
+          emitXor(hSlot, slotOfBinaryRow(denseRow[di]));
+        }
+      }
+    }
+
+    // ---------------- back substitution on the chosen rows
+    for (int k = 0; k < chosen; k++) {
+      int r = chosenRow[k];
+      int dstSlot = slotOfBinaryRow(r);
+      if (r < s) {
+        zero[dstSlot] = true;
+      } else {
+        emitLoad(r - s, dstSlot);
+      }
+      for (int q = piStart[r]; q < piStart[r + 1]; q++) {
+        emitXor(inactSlot[piCols[q]], dstSlot);
+      }
+      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+        int c = vCols[q];
+        int j = colPivot[c];
+        if (j >= 0) {
+          if (j != k) {
+            emitXor(slotOfBinaryRow(chosenRow[j]), dstSlot);
+          }
+        } else {
+          emitXor(inactSlot[colInactive[c]], dstSlot);
+        }
+      }
+    }
+
+    int[] colToSlot = new int[l];
+    for (int c = 0; c < w; c++) {
+      int j = colPivot[c];
+      colToSlot[c] = j >= 0 ? slotOfBinaryRow(chosenRow[j]) : inactSlot[colInactive[c]];
+    }
+    for (int q = 0; q < pp; q++) {
+      colToSlot[w + q] = inactSlot[q];
+    }
+
+    boolean[] live = new boolean[slots];
+    if (outputCols == null) {
+      for (int c = 0; c < l; c++) {
+        live[colToSlot[c]] = true;
+      }
+    } else {
+      for (int c : outputCols) {
+        live[colToSlot[c]] = true;
+      }
+    }
+    for (int sl = 0; sl < slots; sl++) {
+      if (live[sl] && zero[sl]) {
+        out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl));
+      }
+    }
+    Result res = new Result();
+    res.program = new SymbolProgram(prune(live), slots);
+    res.colToSlot = colToSlot;
+    res.slots = slots;
+    res.inactive = u;
+    res.chosen = chosen;
+    return res;
+  }
+
+  /** Backward liveness: drops operations whose destination is not read later. */
+  private long[] prune(boolean[] live) {
+    int total = out.size();
+    long[] kept = new long[total];
+    int nk = 0;
+    for (int q = total - 1; q >= 0; q--) {
+      long op = out.get(q);
+      int dst = SymbolProgram.dst(op);
+      if (!live[dst]) {
+        continue;
+      }
+      kept[nk++] = op;
+      switch (SymbolProgram.opcode(op)) {
+        case SymbolProgram.OP_XOR:
+        case SymbolProgram.OP_FMA:
+          live[SymbolProgram.src(op)] = true;
+          break;
+        case SymbolProgram.OP_COPY:
+        case SymbolProgram.OP_MULCOPY:
+          live[dst] = false;
+          live[SymbolProgram.src(op)] = true;
+          break;
+        case SymbolProgram.OP_LOAD:
+        case SymbolProgram.OP_ZERO:
+          live[dst] = false;
+          break;
+        default:
+          break;
+      }
+    }
+    long[] res = new long[nk];
+    for (int q = 0; q < nk; q++) {
+      res[q] = kept[nk - 1 - q];
+    }
+    return res;
+  }
+
+  private static void unlink(int r, int d, int[] head, int[] next, int[] prev) {
+    int pr = prev[r];
+    int nx = next[r];
+    if (pr >= 0) {
+      next[pr] = nx;
+    } else {
+      head[d] = nx;
+    }
+    if (nx >= 0) {
+      prev[nx] = pr;
+    }
+  }
+
+  private static void xorInto(byte[] dst, byte[] src) {
+    for (int x = 0; x < dst.length; x++) {
+      dst[x] ^= src[x];
+    }
+  }
+
+  private static void fmaInto(byte[] dst, byte[] src, int c) {
+    for (int x = 0; x < dst.length; x++) {
+      dst[x] ^= (byte) Gf256.mul(c, src[x] & 0xFF);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package io.runicquanta.codec.raptorq;
+
+import java.util.Arrays;
+
+/**
+ * A straight-line program of symbol operations over a workspace of slots (each one symbol), as
+ * recorded by {@link PlanBuilder} and replayed by {@link SymbolOps}. Each operation is one
+ * {@code long}: opcode (4 bits) | coefficient (8 bits) | source (26 bits) | destination (26 bits),
+ * so a program of n operations takes 8n bytes of heap. Immutable once built; thread safe.
+ */
+final class SymbolProgram {
+  static final int OP_XOR = 1; // dst ^= src
+  static final int OP_COPY = 2; // dst = src
+  static final int OP_FMA = 3; // dst ^= c * src
+  static final int OP_MULCOPY = 4; // dst = c * src
+  static final int OP_SCALE = 5; // dst = c * dst
+  static final int OP_LOAD = 6; // dst = input[src]
+  static final int OP_ZERO = 7; // dst = 0
+
+  static final int MAX_SLOTS = 1 << 26;
+  private static final long MASK26 = (1L << 26) - 1;
+
+  final long[] ops;
+  /** Workspace slots the program touches (0..slots-1). */
+  final int slots;
+
+  SymbolProgram(long[] ops, int slots) {
+    this.ops = ops;
+    this.slots = slots;
+  }
+
+  static long encode(int opcode, int coef, int src, int dst) {
+    return ((long) opcode << 60) | ((long) coef << 52) | ((long) src << 26) | dst;
+  }
+
+  static int opcode(long op) {
+    return (int) (op >>> 60);
+  }
+
+  static int coef(long op) {
+    return (int) (op >>> 52) & 0xFF;
+  }
+
+  static int src(long op) {
+    return (int) ((op >>> 26) & MASK26);
+  }
+
+  static int dst(long op) {
+    return (int) (op & MASK26);
+  }
+
+  int size() {
+    return ops.length;
+  }
+
+  /** Approximate heap footprint in bytes. */
+  long heapBytes() {
+    return 16L + 8L * ops.length;
+  }
+
+  /** Growable buffer of operations used while building. */
+  static final class Builder {
+    private long[] ops = new long[1024];
+    private int n;
+
+    void add(long op) {
+      if (n == ops.length) {
+        ops = Arrays.copyOf(ops, n * 2);
+      }
+      ops[n++] = op;
+    }
+
+    int size() {
+      return n;
+    }
+
+    long get(int i) {
+      return ops[i];
+    }
+
+    long[] toArray() {
+      return Arrays.copyOf(ops, n);
+    }
+  }
+}
