@@ -1,0 +1,59 @@
+package io.runicquanta.cli;
+
+import io.runicquanta.codec.CodecException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+
+/** The {@code rq} exit codes and the one place exceptions are mapped to them and to messages. */
+public final class ExitCodes {
+  /** Success. */
+  public static final int OK = 0;
+  /** A data error: undecodable or corrupt symbols, an inconsistent layout, an I/O failure. */
+  public static final int DATA_ERROR = 1;
+  /** A usage error or bad input: wrong options, a missing input, an output that already exists. */
+  public static final int USAGE = 2;
+
+  private ExitCodes() {}
+
+  /** The exit code for an exception thrown by a command. */
+  public static int of(Throwable e) {
+    Throwable t = e instanceof UncheckedIOException ? e.getCause() : e;
+    if (t instanceof picocli.CommandLine.ParameterException) {
+      return USAGE;
+    }
+    if (t instanceof CodecException) {
+      return DATA_ERROR;
+    }
+    if (t instanceof NoSuchFileException
+        || t instanceof FileAlreadyExistsException
+        || t instanceof NotDirectoryException
+        || t instanceof AccessDeniedException
+        || t instanceof IllegalArgumentException) {
+      return USAGE;
+    }
+    return DATA_ERROR;
+  }
+
+  /** A one-line message naming the problem (file exceptions carry the path and the reason). */
+  public static String message(Throwable e) {
+    Throwable t = e instanceof UncheckedIOException ? e.getCause() : e;
+    if (t instanceof NoSuchFileException || t instanceof FileAlreadyExistsException
+        || t instanceof AccessDeniedException || t instanceof NotDirectoryException) {
+      java.nio.file.FileSystemException f = (java.nio.file.FileSystemException) t;
+      String kind =
+          t instanceof NoSuchFileException ? "not found"
+              : t instanceof FileAlreadyExistsException ? "already exists"
+              : t instanceof AccessDeniedException ? "permission denied" : "not a directory";
+      return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : kind);
+    }
+    if (t instanceof IOException) {
+      return "I/O error: " + t.getMessage();
+    }
+    String m = t.getMessage();
+    return m == null ? t.toString() : m;
+  }
+}
