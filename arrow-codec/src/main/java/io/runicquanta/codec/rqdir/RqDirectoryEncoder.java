@@ -20,6 +20,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
@@ -149,14 +151,53 @@ public final class RqDirectoryEncoder {
       throws IOException {
     Oti oti = Oti.forRqLibrary(size, options.symbolSize());
     int repair = options.repairSymbols(size);
-    String hash = FileIo.hashRange(in, offset, size);
-    List<String> names = new ArrayList<>();
-    Map<Integer, EncodingPlan> plans = new HashMap<>();
-    for (int sbn = 0; sbn < oti.sourceBlockCount(); sbn++) {
-      EncodingPlan plan = plans.computeIfAbsent(oti.sourceSymbols(sbn), EncodingPlan::forSourceSymbols);
-      names.addAll(Arrays.asList(encodeSourceBlock(in, offset, size, oti, sbn, plan, repair, dir)));
+    // The block hash is one sequential BLAKE3 pass over the block: run it on the executor beside the
+    // sub-block work instead of before it, so a core does not sit idle.
+    CompletableFuture<String> hash =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return FileIo.hashRange(in, offset, size);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            },
+            executor);
+    boolean ok = false;
+    try {
+      List<String> names = new ArrayList<>();
+      Map<Integer, EncodingPlan> plans = new HashMap<>();
+      for (int sbn = 0; sbn < oti.sourceBlockCount(); sbn++) {
+        EncodingPlan plan = plans.computeIfAbsent(oti.sourceSymbols(sbn), EncodingPlan::forSourceSymbols);
+        names.addAll(Arrays.asList(encodeSourceBlock(in, offset, size, oti, sbn, plan, repair, dir)));
+      }
+      RqBlockLayout block = new RqBlockLayout(id, oti, offset, size, names, join(hash));
+      ok = true;
+      return block;
+    } finally {
+      if (!ok) {
+        try {
+          hash.join(); // never leave a task reading the input after a failure
+        } catch (RuntimeException ignored) {
+          // the original failure is what the caller needs to see
+        }
+      }
     }
-    return new RqBlockLayout(id, oti, offset, size, names, hash);
+  }
+
+  private static String join(CompletableFuture<String> f) throws IOException {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof UncheckedIOException) {
+        throw ((UncheckedIOException) c).getCause();
+      }
+      if (c instanceof RuntimeException) {
+        throw (RuntimeException) c;
+      }
+      throw e;
+    }
   }
 
   private String[] encodeSourceBlock(
