@@ -25,11 +25,15 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.commons.codec.digest.Blake3;
 
 /**
  * Decodes a directory in the RQ library's format (written by this project or by the Rust library)
@@ -162,16 +166,17 @@ public final class RqDirectoryDecoder {
     } else {
       classify(block, bdir, perSbn, stats);
     }
+    Blake3 hasher = Blake3.initHash();
     for (int sbn = 0; sbn < z; sbn++) {
       Path staging = stagingDir.resolve(".rq-staging-" + tag + "-" + block.blockId() + "-" + sbn);
       try {
-        decodeSourceBlock(block, bdir, sbn, perSbn.get(sbn), out, staging, stats);
+        decodeSourceBlock(block, bdir, sbn, perSbn.get(sbn), out, staging, stats, hasher);
       } finally {
         Files.deleteIfExists(staging);
       }
     }
     if (block.hash() != null) {
-      String got = FileIo.hashRange(out, block.originalOffset(), block.size());
+      String got = SymbolName.of(hasher);
       if (!got.equals(block.hash())) {
         throw new CodecException(
             "block " + block.blockId() + ": decoded bytes have BLAKE3 " + got + " but the layout's hash is "
@@ -261,8 +266,14 @@ public final class RqDirectoryDecoder {
     return new Verified(Status.OK, record, id.encodingSymbolId());
   }
 
+  /**
+   * Decodes one source block into {@code out} and feeds its bytes, in order, to {@code hasher}: the
+   * calling thread hashes sub-block n as soon as it is written while the executor decodes the next
+   * ones, so the block hash costs no extra pass at the end.
+   */
   private void decodeSourceBlock(
-      RqBlockLayout block, Path bdir, int sbn, List<String> candidates, FileChannel out, Path staging, Stats stats)
+      RqBlockLayout block, Path bdir, int sbn, List<String> candidates, FileChannel out, Path staging, Stats stats,
+      Blake3 hasher)
       throws IOException {
     Oti oti = block.oti();
     int k = oti.sourceSymbols(sbn);
@@ -367,7 +378,39 @@ public final class RqDirectoryDecoder {
               }
             });
       }
-      Tasks.runAll(executor, tasks);
+      List<CompletableFuture<Void>> futures = new ArrayList<>(subBlocks);
+      for (Runnable task : tasks) {
+        futures.add(CompletableFuture.runAsync(task, executor));
+      }
+      RuntimeException failure = null;
+      byte[] chunk = new byte[1 << 20];
+      for (int n = 0; n < subBlocks; n++) {
+        try {
+          futures.get(n).join();
+        } catch (CompletionException | CancellationException e) {
+          Throwable c = e.getCause() == null ? e : e.getCause();
+          RuntimeException r = c instanceof RuntimeException ? (RuntimeException) c : new CodecException(c.toString(), c);
+          if (failure == null) {
+            failure = r;
+          } else if (failure != r) {
+            failure.addSuppressed(r);
+          }
+          continue;
+        }
+        if (failure == null) {
+          long start = sourceStart + (long) k * oti.subSymbolOffset(n);
+          long len = Math.min((long) k * oti.subSymbolSize(n), block.size() - start);
+          for (long done = 0; done < len; ) {
+            int c = (int) Math.min(chunk.length, len - done);
+            FileIo.readFully(out, ByteBuffer.wrap(chunk, 0, c), block.originalOffset() + start + done);
+            hasher.update(chunk, 0, c);
+            done += c;
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
     }
   }
 

@@ -213,6 +213,20 @@ class RqDirectoryTest {
   }
 
   @Test
+  void blockHashMismatchFailsWithoutOutput(BufferAllocator allocator, @TempDir Path tmp) throws IOException {
+    Path dir = copyLibraryCase(tmp);
+    Path layout = dir.resolve(RqLayout.FILE_NAME);
+    String hash = RqLayout.read(layout).blocks().get(0).hash();
+    String other = SymbolName.of(new byte[] {1, 2, 3});
+    Files.writeString(layout, Files.readString(layout).replace(hash, other));
+    Path out = tmp.resolve("out.bin");
+    io.runicquanta.codec.CodecException e =
+        assertThrows(io.runicquanta.codec.CodecException.class, () -> new RqDirectoryDecoder(allocator, pool, 2).decode(dir, null, out));
+    assertTrue(e.getMessage().contains("decoded bytes have BLAKE3 " + hash + " but the layout's hash is " + other), e.getMessage());
+    assertFalse(Files.exists(out));
+  }
+
+  @Test
   void malformedLayoutsNameTheProblem() {
     assertLayoutError("{\"blocks\": [{\"block_id\": 0, \"encoder", "not valid layout JSON");
     assertLayoutError("", "empty layout file");
