@@ -88,7 +88,7 @@ public final class DecodingPlan {
     }
     if (missing == 0) {
       return new DecodingPlan(
-          p, uniq, sourceIndex, new int[1], new int[0], new SymbolProgram(new long[0], 0), 0);
+          p, uniq, sourceIndex, new int[1], new int[0], new SymbolProgram(new long[0], 0, 0), 0);
     }
     int kp = p.kPrime();
     int rows = nu + (kp - k);

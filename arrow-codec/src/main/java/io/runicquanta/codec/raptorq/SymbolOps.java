@@ -119,15 +119,23 @@ final class SymbolOps {
   }
 
   /**
-   * Runs a program.
+   * Runs a program over a tiled workspace: every operation is element-wise (octet i of a result
+   * depends only on octet i of its operands), so the whole program is replayed tile by tile, each
+   * tile holding the same byte range of every slot, contiguous and small enough to stay in cache.
    *
-   * @param ws address of slot 0 of the workspace (slots x stride bytes)
-   * @param stride bytes between slots
-   * @param len symbol length in bytes
-   * @param in address of input symbol 0 (inputs are {@code inStride} apart)
+   * @param in address of input symbol 0 (inputs are {@code inStride} apart, untiled)
    */
-  static void run(SymbolProgram prog, long ws, long stride, int len, long in, long inStride) {
+  static void run(SymbolProgram prog, Tiling ws, long in, long inStride) {
+    for (int i = 0; i < ws.tiles; i++) {
+      int w = ws.width(i);
+      runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride);
+    }
+  }
+
+  private static void runStripe(
+      SymbolProgram prog, long ws, long stride, int len, long in, long inStride) {
     long[] ops = prog.ops;
+    long hBase = ws + prog.hdpcBase * stride;
     for (long op : ops) {
       int code = SymbolProgram.opcode(op);
       long d = ws + SymbolProgram.dst(op) * stride;
@@ -153,9 +161,54 @@ final class SymbolOps {
         case SymbolProgram.OP_ZERO:
           zero(d, len);
           break;
+        case SymbolProgram.OP_HDPC_STEP:
+          hdpcStep(d, ws + SymbolProgram.src(op) * stride,
+              hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+              hBase + (SymbolProgram.coef(op) & 15) * stride, len);
+          break;
+        case SymbolProgram.OP_HDPC_STEP0:
+          hdpcStep0(d, hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+              hBase + (SymbolProgram.coef(op) & 15) * stride, len);
+          break;
         default:
           throw new IllegalStateException("bad opcode " + code);
       }
+    }
+  }
+
+  /** g = alpha * g + z; a1 ^= g; a2 ^= g. */
+  static void hdpcStep(long g, long z, long a1, long a2, int len) {
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long v = Gf256.xtimeWord(U.getLong(g + i)) ^ U.getLong(z + i);
+      U.putLong(g + i, v);
+      U.putLong(a1 + i, U.getLong(a1 + i) ^ v);
+      U.putLong(a2 + i, U.getLong(a2 + i) ^ v);
+    }
+    for (; i < len; i++) {
+      int b = U.getByte(g + i) & 0xFF;
+      int v = ((b << 1) ^ ((b >>> 7) * 0x11D) ^ U.getByte(z + i)) & 0xFF;
+      U.putByte(g + i, (byte) v);
+      U.putByte(a1 + i, (byte) (U.getByte(a1 + i) ^ v));
+      U.putByte(a2 + i, (byte) (U.getByte(a2 + i) ^ v));
+    }
+  }
+
+  /** g = alpha * g; a1 ^= g; a2 ^= g. */
+  static void hdpcStep0(long g, long a1, long a2, int len) {
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long v = Gf256.xtimeWord(U.getLong(g + i));
+      U.putLong(g + i, v);
+      U.putLong(a1 + i, U.getLong(a1 + i) ^ v);
+      U.putLong(a2 + i, U.getLong(a2 + i) ^ v);
+    }
+    for (; i < len; i++) {
+      int b = U.getByte(g + i) & 0xFF;
+      int v = ((b << 1) ^ ((b >>> 7) * 0x11D)) & 0xFF;
+      U.putByte(g + i, (byte) v);
+      U.putByte(a1 + i, (byte) (U.getByte(a1 + i) ^ v));
+      U.putByte(a2 + i, (byte) (U.getByte(a2 + i) ^ v));
     }
   }
 }

@@ -16,6 +16,13 @@ final class SymbolProgram {
   static final int OP_SCALE = 5; // dst = c * dst
   static final int OP_LOAD = 6; // dst = input[src]
   static final int OP_ZERO = 7; // dst = 0
+  /**
+   * HDPC column step (see PlanBuilder): G = dst; G = alpha * G + src; slot[hdpcBase + (coef >> 4)]
+   * ^= G; slot[hdpcBase + (coef & 15)] ^= G.
+   */
+  static final int OP_HDPC_STEP = 8;
+  /** As OP_HDPC_STEP without the source term: G = alpha * G; then the two accumulations. */
+  static final int OP_HDPC_STEP0 = 9;
 
   static final int MAX_SLOTS = 1 << 26;
   private static final long MASK26 = (1L << 26) - 1;
@@ -23,10 +30,13 @@ final class SymbolProgram {
   final long[] ops;
   /** Workspace slots the program touches (0..slots-1). */
   final int slots;
+  /** First HDPC accumulator slot (S), for the fused HDPC operations. */
+  final int hdpcBase;
 
-  SymbolProgram(long[] ops, int slots) {
+  SymbolProgram(long[] ops, int slots, int hdpcBase) {
     this.ops = ops;
     this.slots = slots;
+    this.hdpcBase = hdpcBase;
   }
 
   static long encode(int opcode, int coef, int src, int dst) {

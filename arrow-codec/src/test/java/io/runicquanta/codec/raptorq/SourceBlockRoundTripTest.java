@@ -40,6 +40,9 @@ class SourceBlockRoundTripTest {
       out.add(Arguments.of(c[0], c[1], seeds[i++ % seeds.length]));
     }
     out.add(Arguments.of(333, 24, RUN_SEED));
+    // Workspaces larger than one cache tile (Tiling): several tiles, odd last width.
+    out.add(Arguments.of(300, 40000, 7L));
+    out.add(Arguments.of(64, 65531, RUN_SEED));
     return out.stream();
   }
 
