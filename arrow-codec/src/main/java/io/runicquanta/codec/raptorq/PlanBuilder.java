@@ -91,6 +91,9 @@ final class PlanBuilder {
   // Emission state.
   private final SymbolProgram.Builder out = new SymbolProgram.Builder();
   private final boolean[] zero;
+  private final byte[] multi;
+  private byte[] coefs = new byte[256];
+  private int coefCount;
   private final int gSlot;
   private final int slots;
 
@@ -115,6 +118,7 @@ final class PlanBuilder {
     }
     this.gSlot = s + h + n;
     this.zero = new boolean[slots];
+    this.multi = new byte[h];
     buildRows(isis);
   }
 
@@ -255,6 +259,38 @@ final class PlanBuilder {
     } else {
       out.add(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
     }
+  }
+
+  /**
+   * Emits src times the coefficients in {@link #multi} added into the H HDPC slots: one fused
+   * operation (the source is read once for all H products, see SymbolOps.multiFma), or a single
+   * multiply-add when only one coefficient is nonzero.
+   */
+  private void emitMulti(int src) {
+    if (zero[src]) {
+      return;
+    }
+    int nz = 0;
+    int last = -1;
+    for (int hh = 0; hh < h; hh++) {
+      if (multi[hh] != 0) {
+        nz++;
+        last = hh;
+      }
+    }
+    if (nz == 0) {
+      return;
+    }
+    if (nz == 1) {
+      emitFma(multi[last] & 0xFF, src, s + last);
+      return;
+    }
+    int idx = coefCount++;
+    if ((idx + 1) * h > coefs.length) {
+      coefs = Arrays.copyOf(coefs, Math.max(coefs.length * 2, (idx + 1) * h));
+    }
+    System.arraycopy(multi, 0, coefs, idx * h, h);
+    out.add(SymbolProgram.encode(SymbolProgram.OP_MULTI_FMA, 0, src, idx));
   }
 
   private void emitScale(int c, int dst) {
@@ -520,14 +556,16 @@ final class PlanBuilder {
         if (zSlot >= 0) {
           emitXor(zSlot, gSlot);
         }
+        java.util.Arrays.fill(multi, (byte) 0);
         for (int hh = 0; hh < h; hh++) {
           int a = Gf256.alphaPow(hh);
           long[] row = hd[hh];
           for (int x = 0; x < uw; x++) {
             row[x] ^= Gf256.mulWord(g[x], a);
           }
-          emitFma(a, gSlot, s + hh);
+          multi[hh] = (byte) a;
         }
+        emitMulti(gSlot);
       }
     }
     for (int hh = 0; hh < h; hh++) {
@@ -573,6 +611,7 @@ final class PlanBuilder {
           emitXor(pSlot, slotOfBinaryRow(denseRow[di]));
         }
       }
+      java.util.Arrays.fill(multi, (byte) 0);
       for (int hh = 0; hh < h; hh++) {
         int beta = getByte(hd[hh], col);
         if (beta != 0) {
@@ -585,9 +624,10 @@ final class PlanBuilder {
               word &= word - 1;
             }
           }
-          emitFma(beta, pSlot, s + hh);
+          multi[hh] = (byte) beta;
         }
       }
+      emitMulti(pSlot);
       inactSlot[col] = pSlot;
     }
     // HDPC rows over the columns no binary row covers.
@@ -614,6 +654,7 @@ final class PlanBuilder {
         setByte(prow, c2, Gf256.mul(getByte(prow, c2), inv));
       }
       emitScale(inv, s + piv);
+      java.util.Arrays.fill(multi, (byte) 0);
       for (int hh = 0; hh < h; hh++) {
         int gamma = getByte(hd[hh], col);
         if (hh != piv && gamma != 0) {
@@ -622,9 +663,10 @@ final class PlanBuilder {
             int c2 = qCols[q2];
             xorByte(row, c2, Gf256.mul(gamma, getByte(prow, c2)));
           }
-          emitFma(gamma, s + piv, s + hh);
+          multi[hh] = (byte) gamma;
         }
       }
+      emitMulti(s + piv);
       inactSlot[col] = s + piv;
     }
     // Back-substitute the HDPC-solved columns into the binary pivot rows.
@@ -692,7 +734,8 @@ final class PlanBuilder {
       }
     }
     Result res = new Result();
-    res.program = new SymbolProgram(prune(live), slots, s);
+    res.program =
+        new SymbolProgram(prune(live), slots, s, h, Arrays.copyOf(coefs, coefCount * h));
     res.colToSlot = colToSlot;
     res.slots = slots;
     res.inactive = u;
@@ -709,6 +752,26 @@ final class PlanBuilder {
       long op = out.get(q);
       int dst = SymbolProgram.dst(op);
       int code = SymbolProgram.opcode(op);
+      if (code == SymbolProgram.OP_MULTI_FMA) {
+        boolean any = false;
+        int co = dst * h;
+        for (int hh = 0; hh < h; hh++) {
+          if (coefs[co + hh] != 0 && live[s + hh]) {
+            any = true;
+          }
+        }
+        if (!any) {
+          continue;
+        }
+        kept[nk++] = op;
+        for (int hh = 0; hh < h; hh++) {
+          if (coefs[co + hh] != 0) {
+            live[s + hh] = true;
+          }
+        }
+        live[SymbolProgram.src(op)] = true;
+        continue;
+      }
       if (code == SymbolProgram.OP_HDPC_STEP || code == SymbolProgram.OP_HDPC_STEP0) {
         int a1 = s + (SymbolProgram.coef(op) >>> 4);
         int a2 = s + (SymbolProgram.coef(op) & 15);
