@@ -88,7 +88,7 @@ public final class DecodingPlan {
     }
     if (missing == 0) {
       return new DecodingPlan(
-          p, uniq, sourceIndex, new int[1], new int[0], new SymbolProgram(new long[0], 0), 0);
+          p, uniq, sourceIndex, new int[1], new int[0], new SymbolProgram(new long[0], 0, 0, 0, new byte[0]), 0);
     }
     int kp = p.kPrime();
     int rows = nu + (kp - k);
@@ -165,7 +165,7 @@ public final class DecodingPlan {
 
   /** Workspace slots needed (0 when every source symbol was received). */
   int slots() {
-    return slots;
+    return slots == 0 ? 0 : program.workspaceSlots();
   }
 
   SymbolProgram program() {

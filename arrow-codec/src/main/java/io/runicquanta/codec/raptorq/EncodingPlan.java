@@ -83,7 +83,8 @@ public final class EncodingPlan {
     return colToSlot;
   }
 
+  /** Workspace slots the encoder needs (program slots plus scratch). */
   int slots() {
-    return slots;
+    return program.workspaceSlots();
   }
 }

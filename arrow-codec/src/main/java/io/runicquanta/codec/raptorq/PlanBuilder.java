@@ -91,6 +91,9 @@ final class PlanBuilder {
   // Emission state.
   private final SymbolProgram.Builder out = new SymbolProgram.Builder();
   private final boolean[] zero;
+  private final byte[] multi;
+  private byte[] coefs = new byte[256];
+  private int coefCount;
   private final int gSlot;
   private final int slots;
 
@@ -115,6 +118,7 @@ final class PlanBuilder {
     }
     this.gSlot = s + h + n;
     this.zero = new boolean[slots];
+    this.multi = new byte[h];
     buildRows(isis);
   }
 
@@ -255,6 +259,38 @@ final class PlanBuilder {
     } else {
       out.add(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
     }
+  }
+
+  /**
+   * Emits src times the coefficients in {@link #multi} added into the H HDPC slots: one fused
+   * operation (the source is read once for all H products, see SymbolOps.multiFma), or a single
+   * multiply-add when only one coefficient is nonzero.
+   */
+  private void emitMulti(int src) {
+    if (zero[src]) {
+      return;
+    }
+    int nz = 0;
+    int last = -1;
+    for (int hh = 0; hh < h; hh++) {
+      if (multi[hh] != 0) {
+        nz++;
+        last = hh;
+      }
+    }
+    if (nz == 0) {
+      return;
+    }
+    if (nz == 1) {
+      emitFma(multi[last] & 0xFF, src, s + last);
+      return;
+    }
+    int idx = coefCount++;
+    if ((idx + 1) * h > coefs.length) {
+      coefs = Arrays.copyOf(coefs, Math.max(coefs.length * 2, (idx + 1) * h));
+    }
+    System.arraycopy(multi, 0, coefs, idx * h, h);
+    out.add(SymbolProgram.encode(SymbolProgram.OP_MULTI_FMA, 0, src, idx));
   }
 
   private void emitScale(int c, int dst) {
@@ -465,54 +501,75 @@ final class PlanBuilder {
       }
     }
 
-    // HDPC rows via G_c = alpha * G_{c-1} + e_c.
-    byte[][] hd = new byte[h][u];
-    byte[] g = new byte[u];
-    boolean gZero = true;
+    // HDPC rows via G_c = alpha * G_{c-1} + e_c; octet rows packed 8 per long.
+    int uw = (u + 7) >>> 3;
+    long[][] hd = new long[h][uw];
+    long[] g = new long[uw];
+    // Symbol side: G and the H accumulators start as explicit zeros so that one fused operation per
+    // column (G = alpha * G + z_c; acc[h1] ^= G; acc[h2] ^= G) needs no zero special cases.
+    out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, gSlot));
+    zero[gSlot] = false;
+    for (int hh = 0; hh < h; hh++) {
+      out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, s + hh));
+      zero[s + hh] = false;
+    }
     int ks = kPrime + s;
     for (int c = 0; c < ks; c++) {
-      if (!gZero) {
-        for (int x = 0; x < u; x++) {
-          int v = g[x] & 0xFF;
-          g[x] = (byte) ((v << 1) ^ ((v >>> 7) * 0x11D));
-        }
-        emitScale(2, gSlot);
+      for (int x = 0; x < uw; x++) {
+        g[x] = Gf256.xtimeWord(g[x]);
       }
       int j = c < w ? colPivot[c] : -1;
+      int zSlot = -1;
       if (j >= 0) {
         int jo = j * words;
         for (int x = 0; x < words; x++) {
           long word = z[jo + x];
           while (word != 0) {
-            int bit = Long.numberOfTrailingZeros(word);
-            g[(x << 6) + bit] ^= 1;
+            int pos = (x << 6) + Long.numberOfTrailingZeros(word);
+            g[pos >>> 3] ^= 1L << ((pos & 7) << 3);
             word &= word - 1;
           }
         }
-        emitXor(slotOfBinaryRow(chosenRow[j]), gSlot);
+        zSlot = slotOfBinaryRow(chosenRow[j]);
+        if (zero[zSlot]) {
+          zSlot = -1;
+        }
       } else {
         int t = c < w ? colInactive[c] : c - w;
-        g[t] ^= 1;
+        g[t >>> 3] ^= 1L << ((t & 7) << 3);
       }
-      gZero = false;
       if (c < ks - 1) {
         long y = (c + 1) & 0xFFFFFFFFL;
         int h1 = Generators.rand(y, 6, h);
         int h2 = (h1 + Generators.rand(y, 7, h - 1) + 1) % h;
-        xorInto(hd[h1], g);
-        xorInto(hd[h2], g);
-        emitXor(gSlot, s + h1);
-        emitXor(gSlot, s + h2);
+        long[] r1 = hd[h1];
+        long[] r2 = hd[h2];
+        for (int x = 0; x < uw; x++) {
+          r1[x] ^= g[x];
+          r2[x] ^= g[x];
+        }
+        out.add(SymbolProgram.encode(
+            zSlot < 0 ? SymbolProgram.OP_HDPC_STEP0 : SymbolProgram.OP_HDPC_STEP,
+            (h1 << 4) | h2, zSlot < 0 ? 0 : zSlot, gSlot));
       } else {
+        emitScale(2, gSlot);
+        if (zSlot >= 0) {
+          emitXor(zSlot, gSlot);
+        }
+        java.util.Arrays.fill(multi, (byte) 0);
         for (int hh = 0; hh < h; hh++) {
           int a = Gf256.alphaPow(hh);
-          fmaInto(hd[hh], g, a);
-          emitFma(a, gSlot, s + hh);
+          long[] row = hd[hh];
+          for (int x = 0; x < uw; x++) {
+            row[x] ^= Gf256.mulWord(g[x], a);
+          }
+          multi[hh] = (byte) a;
         }
+        emitMulti(gSlot);
       }
     }
     for (int hh = 0; hh < h; hh++) {
-      hd[hh][pp - h + hh] ^= 1;
+      xorByte(hd[hh], pp - h + hh, 1);
     }
 
     // ---------------- dense Gauss-Jordan
@@ -554,22 +611,23 @@ final class PlanBuilder {
           emitXor(pSlot, slotOfBinaryRow(denseRow[di]));
         }
       }
+      java.util.Arrays.fill(multi, (byte) 0);
       for (int hh = 0; hh < h; hh++) {
-        int beta = hd[hh][col] & 0xFF;
+        int beta = getByte(hd[hh], col);
         if (beta != 0) {
-          byte[] row = hd[hh];
+          long[] row = hd[hh];
           for (int x = 0; x < words; x++) {
             long word = bits[po + x];
             while (word != 0) {
-              int bit = Long.numberOfTrailingZeros(word);
-              int pos = (x << 6) + bit;
-              row[pos] = (byte) (row[pos] ^ beta);
+              int pos = (x << 6) + Long.numberOfTrailingZeros(word);
+              row[pos >>> 3] ^= (long) beta << ((pos & 7) << 3);
               word &= word - 1;
             }
           }
-          emitFma(beta, pSlot, s + hh);
+          multi[hh] = (byte) beta;
         }
       }
+      emitMulti(pSlot);
       inactSlot[col] = pSlot;
     }
     // HDPC rows over the columns no binary row covers.
@@ -579,7 +637,7 @@ final class PlanBuilder {
       int col = qCols[qi];
       int piv = -1;
       for (int hh = 0; hh < h; hh++) {
-        if (!hUsed[hh] && hd[hh][col] != 0) {
+        if (!hUsed[hh] && getByte(hd[hh], col) != 0) {
           piv = hh;
           break;
         }
@@ -589,24 +647,26 @@ final class PlanBuilder {
       }
       hUsed[piv] = true;
       hOfQ[qi] = piv;
-      int inv = Gf256.inv(hd[piv][col] & 0xFF);
-      byte[] prow = hd[piv];
+      int inv = Gf256.inv(getByte(hd[piv], col));
+      long[] prow = hd[piv];
       for (int q2 = 0; q2 < nq; q2++) {
         int c2 = qCols[q2];
-        prow[c2] = (byte) Gf256.mul(prow[c2] & 0xFF, inv);
+        setByte(prow, c2, Gf256.mul(getByte(prow, c2), inv));
       }
       emitScale(inv, s + piv);
+      java.util.Arrays.fill(multi, (byte) 0);
       for (int hh = 0; hh < h; hh++) {
-        int gamma = hd[hh][col] & 0xFF;
+        int gamma = getByte(hd[hh], col);
         if (hh != piv && gamma != 0) {
-          byte[] row = hd[hh];
+          long[] row = hd[hh];
           for (int q2 = 0; q2 < nq; q2++) {
             int c2 = qCols[q2];
-            row[c2] = (byte) (row[c2] ^ Gf256.mul(gamma, prow[c2] & 0xFF));
+            xorByte(row, c2, Gf256.mul(gamma, getByte(prow, c2)));
           }
-          emitFma(gamma, s + piv, s + hh);
+          multi[hh] = (byte) gamma;
         }
       }
+      emitMulti(s + piv);
       inactSlot[col] = s + piv;
     }
     // Back-substitute the HDPC-solved columns into the binary pivot rows.
@@ -674,7 +734,8 @@ final class PlanBuilder {
       }
     }
     Result res = new Result();
-    res.program = new SymbolProgram(prune(live), slots);
+    res.program =
+        new SymbolProgram(prune(live), slots, s, h, Arrays.copyOf(coefs, coefCount * h));
     res.colToSlot = colToSlot;
     res.slots = slots;
     res.inactive = u;
@@ -690,6 +751,42 @@ final class PlanBuilder {
     for (int q = total - 1; q >= 0; q--) {
       long op = out.get(q);
       int dst = SymbolProgram.dst(op);
+      int code = SymbolProgram.opcode(op);
+      if (code == SymbolProgram.OP_MULTI_FMA) {
+        boolean any = false;
+        int co = dst * h;
+        for (int hh = 0; hh < h; hh++) {
+          if (coefs[co + hh] != 0 && live[s + hh]) {
+            any = true;
+          }
+        }
+        if (!any) {
+          continue;
+        }
+        kept[nk++] = op;
+        for (int hh = 0; hh < h; hh++) {
+          if (coefs[co + hh] != 0) {
+            live[s + hh] = true;
+          }
+        }
+        live[SymbolProgram.src(op)] = true;
+        continue;
+      }
+      if (code == SymbolProgram.OP_HDPC_STEP || code == SymbolProgram.OP_HDPC_STEP0) {
+        int a1 = s + (SymbolProgram.coef(op) >>> 4);
+        int a2 = s + (SymbolProgram.coef(op) & 15);
+        if (!live[dst] && !live[a1] && !live[a2]) {
+          continue;
+        }
+        kept[nk++] = op;
+        live[dst] = true;
+        live[a1] = true;
+        live[a2] = true;
+        if (code == SymbolProgram.OP_HDPC_STEP) {
+          live[SymbolProgram.src(op)] = true;
+        }
+        continue;
+      }
       if (!live[dst]) {
         continue;
       }
@@ -732,15 +829,16 @@ final class PlanBuilder {
     }
   }
 
-  private static void xorInto(byte[] dst, byte[] src) {
-    for (int x = 0; x < dst.length; x++) {
-      dst[x] ^= src[x];
-    }
+  private static int getByte(long[] row, int pos) {
+    return (int) (row[pos >>> 3] >>> ((pos & 7) << 3)) & 0xFF;
   }
 
-  private static void fmaInto(byte[] dst, byte[] src, int c) {
-    for (int x = 0; x < dst.length; x++) {
-      dst[x] ^= (byte) Gf256.mul(c, src[x] & 0xFF);
-    }
+  private static void xorByte(long[] row, int pos, int v) {
+    row[pos >>> 3] ^= (long) v << ((pos & 7) << 3);
+  }
+
+  private static void setByte(long[] row, int pos, int v) {
+    int sh = (pos & 7) << 3;
+    row[pos >>> 3] = (row[pos >>> 3] & ~(0xFFL << sh)) | ((long) v << sh);
   }
 }

@@ -47,9 +47,9 @@ public final class SourceBlockDecoder {
       copySource(sourceIndex, in, out, symbolSize);
       return;
     }
-    try (ArrowBuf ws = allocator.buffer((long) plan.slots() * symbolSize)) {
-      long w = ws.memoryAddress();
-      SymbolOps.run(plan.program(), w, symbolSize, symbolSize, in, symbolSize);
+    try (ArrowBuf buf = allocator.buffer(Tiling.bytes(plan.slots(), symbolSize))) {
+      Tiling ws = new Tiling(buf.memoryAddress(), plan.slots(), symbolSize);
+      SymbolOps.run(plan.program(), ws, in, symbolSize);
       int[] ms = plan.missStart();
       int[] slots = plan.missSlots();
       int mi = 0;
@@ -63,10 +63,14 @@ public final class SourceBlockDecoder {
         int a = ms[mi];
         int b = ms[mi + 1];
         mi++;
-        SymbolOps.xor3(w + (long) slots[a] * symbolSize, w + (long) slots[a + 1] * symbolSize, d,
-            symbolSize);
-        for (int q = a + 2; q < b; q++) {
-          SymbolOps.xor(w + (long) slots[q] * symbolSize, d, symbolSize);
+        for (int i = 0; i < ws.tiles; i++) {
+          int w = ws.width(i);
+          long tb = ws.tileBase(i);
+          long dd = d + ws.offset(i);
+          SymbolOps.xor3(tb + (long) slots[a] * w, tb + (long) slots[a + 1] * w, dd, w);
+          for (int q = a + 2; q < b; q++) {
+            SymbolOps.xor(tb + (long) slots[q] * w, dd, w);
+          }
         }
       }
     }

@@ -9,8 +9,8 @@ import org.apache.arrow.memory.BufferAllocator;
  * from the given allocator until {@link #close()}. {@link #encodeSymbol} is thread safe.
  *
  * <p>Memory: one buffer of (L + 1 + K) x symbolSize bytes: the workspace the plan runs in (whose
- * slots end up holding C[0..L-1]) and a copy of the K source symbols, so that source ESIs are
- * served by a copy. Typical use:
+ * slots end up holding C[0..L-1], laid out in cache-sized tiles, see {@code Tiling}) and a copy of
+ * the K source symbols, so that source ESIs are served by a copy. Typical use:
  *
  * <pre>{@code
  * EncodingPlan plan = EncodingPlan.forSourceSymbols(k);          // cache per K
@@ -24,7 +24,7 @@ public final class SourceBlockEncoder implements AutoCloseable {
   private final SystematicParams params;
   private final int symbolSize;
   private final ArrowBuf buf;
-  private final long ws;
+  private final Tiling ws;
   private final long srcCopy;
   private final int[] colToSlot;
   private volatile boolean closed;
@@ -36,8 +36,8 @@ public final class SourceBlockEncoder implements AutoCloseable {
     this.params = plan.params();
     this.symbolSize = symbolSize;
     this.buf = buf;
-    this.ws = buf.memoryAddress();
-    this.srcCopy = ws + (long) plan.slots() * symbolSize;
+    this.ws = new Tiling(buf.memoryAddress(), plan.slots(), symbolSize);
+    this.srcCopy = buf.memoryAddress() + Tiling.bytes(plan.slots(), symbolSize);
     this.colToSlot = plan.colToSlot();
   }
 
@@ -65,13 +65,13 @@ public final class SourceBlockEncoder implements AutoCloseable {
     int k = plan.sourceSymbols();
     long need = (long) k * symbolSize;
     checkRange("source", source, offset, need);
-    long total = ((long) plan.slots() + k) * symbolSize;
+    long total = Tiling.bytes(plan.slots(), symbolSize) + need;
     ArrowBuf buf = allocator.buffer(total);
     boolean ok = false;
     try {
       SourceBlockEncoder enc = new SourceBlockEncoder(plan, symbolSize, buf);
       SymbolOps.copy(source.memoryAddress() + offset, enc.srcCopy, need);
-      SymbolOps.run(plan.program(), enc.ws, symbolSize, symbolSize, enc.srcCopy, symbolSize);
+      SymbolOps.run(plan.program(), enc.ws, enc.srcCopy, symbolSize);
       ok = true;
       return enc;
     } finally {
@@ -142,11 +142,15 @@ public final class SourceBlockEncoder implements AutoCloseable {
   }
 
   private void writeCombination(int[] idx, int m, long address) {
-    long a = ws + (long) colToSlot[idx[6]] * symbolSize;
-    long b = ws + (long) colToSlot[idx[7]] * symbolSize;
-    SymbolOps.xor3(a, b, address, symbolSize);
-    for (int q = 2; q < m; q++) {
-      SymbolOps.xor(ws + (long) colToSlot[idx[6 + q]] * symbolSize, address, symbolSize);
+    Tiling t = ws;
+    for (int i = 0; i < t.tiles; i++) {
+      int w = t.width(i);
+      long tb = t.tileBase(i);
+      long d = address + t.offset(i);
+      SymbolOps.xor3(tb + (long) colToSlot[idx[6]] * w, tb + (long) colToSlot[idx[7]] * w, d, w);
+      for (int q = 2; q < m; q++) {
+        SymbolOps.xor(tb + (long) colToSlot[idx[6 + q]] * w, d, w);
+      }
     }
   }
 

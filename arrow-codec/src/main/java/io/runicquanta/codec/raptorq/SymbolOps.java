@@ -119,15 +119,30 @@ final class SymbolOps {
   }
 
   /**
-   * Runs a program.
+   * Runs a program over a tiled workspace: every operation is element-wise (octet i of a result
+   * depends only on octet i of its operands), so the whole program is replayed tile by tile, each
+   * tile holding the same byte range of every slot, contiguous and small enough to stay in cache.
+   * The workspace must have {@link SymbolProgram#workspaceSlots()} slots (the program's slots plus
+   * 7 scratch planes of the fused multiply-adds).
    *
-   * @param ws address of slot 0 of the workspace (slots x stride bytes)
-   * @param stride bytes between slots
-   * @param len symbol length in bytes
-   * @param in address of input symbol 0 (inputs are {@code inStride} apart)
+   * @param in address of input symbol 0 (inputs are {@code inStride} apart, untiled)
    */
-  static void run(SymbolProgram prog, long ws, long stride, int len, long in, long inStride) {
+  static void run(SymbolProgram prog, Tiling ws, long in, long inStride) {
+    int h = Math.max(1, prog.hdpcCount);
+    long[] masks = new long[8];
+    long[] dsts = new long[h];
+    for (int i = 0; i < ws.tiles; i++) {
+      int w = ws.width(i);
+      runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride, masks, dsts);
+    }
+  }
+
+  private static void runStripe(
+      SymbolProgram prog, long ws, long stride, int len, long in, long inStride, long[] masks,
+      long[] acc) {
     long[] ops = prog.ops;
+    long hBase = ws + prog.hdpcBase * stride;
+    int h = prog.hdpcCount;
     for (long op : ops) {
       int code = SymbolProgram.opcode(op);
       long d = ws + SymbolProgram.dst(op) * stride;
@@ -153,9 +168,169 @@ final class SymbolOps {
         case SymbolProgram.OP_ZERO:
           zero(d, len);
           break;
+        case SymbolProgram.OP_HDPC_STEP:
+          hdpcStep(d, ws + SymbolProgram.src(op) * stride,
+              hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+              hBase + (SymbolProgram.coef(op) & 15) * stride, len);
+          break;
+        case SymbolProgram.OP_HDPC_STEP0:
+          hdpcStep0(d, hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+              hBase + (SymbolProgram.coef(op) & 15) * stride, len);
+          break;
+        case SymbolProgram.OP_MULTI_FMA:
+          multiFma(ws + SymbolProgram.src(op) * stride, hBase, stride,
+              ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, masks, len);
+          break;
         default:
           throw new IllegalStateException("bad opcode " + code);
       }
+    }
+  }
+
+  /**
+   * For j in 0..h-1: slot j (at hBase + j * stride) ^= coefs[co + j] * src. The products of the
+   * source with alpha^1..alpha^7 are formed once by packed xtime into 7 scratch slots ("planes",
+   * plane 0 is the source itself); each destination then takes the XOR of the planes its
+   * coefficient's bits select, word by word: no table lookup per octet, and the source is
+   * multiplied once for all H destinations.
+   */
+  static void multiFma(
+      long src, long hBase, long stride, long planes, byte[] coefs, int co, int h, long[] addr,
+      int len) {
+    addr[0] = src;
+    long p1 = planes;
+    for (int b = 1; b < 8; b++) {
+      addr[b] = planes + (b - 1) * stride;
+    }
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long x = U.getLong(src + i);
+      for (int b = 1; b < 8; b++) {
+        x = Gf256.xtimeWord(x);
+        U.putLong(p1 + (b - 1) * stride + i, x);
+      }
+    }
+    for (; i < len; i++) {
+      int x = U.getByte(src + i) & 0xFF;
+      for (int b = 1; b < 8; b++) {
+        x = ((x << 1) ^ ((x >>> 7) * 0x11D)) & 0xFF;
+        U.putByte(p1 + (b - 1) * stride + i, (byte) x);
+      }
+    }
+    for (int j = 0; j < h; j++) {
+      int c = coefs[co + j] & 0xFF;
+      if (c == 0) {
+        continue;
+      }
+      long d = hBase + j * stride;
+      int n = 0;
+      long a0 = 0;
+      long a1 = 0;
+      long a2 = 0;
+      long a3 = 0;
+      long[] rest = null;
+      for (int b = 0; b < 8; b++) {
+        if (((c >>> b) & 1) == 0) {
+          continue;
+        }
+        switch (n) {
+          case 0: a0 = addr[b]; break;
+          case 1: a1 = addr[b]; break;
+          case 2: a2 = addr[b]; break;
+          case 3: a3 = addr[b]; break;
+          default:
+            break;
+        }
+        n++;
+      }
+      if (n <= 4) {
+        xorPlanes(d, a0, a1, a2, a3, n, len);
+      } else {
+        // five or more bits: first four, then the rest
+        xorPlanes(d, a0, a1, a2, a3, 4, len);
+        int m = 0;
+        for (int b = 0; b < 8; b++) {
+          if (((c >>> b) & 1) != 0 && m++ >= 4) {
+            xor(addr[b], d, len);
+          }
+        }
+      }
+    }
+  }
+
+  /** d ^= a0 ^ ... (the first n of a0..a3), n in 1..4. */
+  private static void xorPlanes(long d, long a0, long a1, long a2, long a3, int n, int len) {
+    int i = 0;
+    switch (n) {
+      case 1:
+        xor(a0, d, len);
+        return;
+      case 2:
+        for (; i + 8 <= len; i += 8) {
+          U.putLong(d + i, U.getLong(d + i) ^ U.getLong(a0 + i) ^ U.getLong(a1 + i));
+        }
+        break;
+      case 3:
+        for (; i + 8 <= len; i += 8) {
+          U.putLong(d + i,
+              U.getLong(d + i) ^ U.getLong(a0 + i) ^ U.getLong(a1 + i) ^ U.getLong(a2 + i));
+        }
+        break;
+      default:
+        for (; i + 8 <= len; i += 8) {
+          U.putLong(d + i, U.getLong(d + i) ^ U.getLong(a0 + i) ^ U.getLong(a1 + i)
+              ^ U.getLong(a2 + i) ^ U.getLong(a3 + i));
+        }
+        break;
+    }
+    for (; i < len; i++) {
+      int v = U.getByte(d + i) ^ U.getByte(a0 + i);
+      if (n > 1) {
+        v ^= U.getByte(a1 + i);
+      }
+      if (n > 2) {
+        v ^= U.getByte(a2 + i);
+      }
+      if (n > 3) {
+        v ^= U.getByte(a3 + i);
+      }
+      U.putByte(d + i, (byte) v);
+    }
+  }
+
+  /** g = alpha * g + z; a1 ^= g; a2 ^= g. */
+  static void hdpcStep(long g, long z, long a1, long a2, int len) {
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long v = Gf256.xtimeWord(U.getLong(g + i)) ^ U.getLong(z + i);
+      U.putLong(g + i, v);
+      U.putLong(a1 + i, U.getLong(a1 + i) ^ v);
+      U.putLong(a2 + i, U.getLong(a2 + i) ^ v);
+    }
+    for (; i < len; i++) {
+      int b = U.getByte(g + i) & 0xFF;
+      int v = ((b << 1) ^ ((b >>> 7) * 0x11D) ^ U.getByte(z + i)) & 0xFF;
+      U.putByte(g + i, (byte) v);
+      U.putByte(a1 + i, (byte) (U.getByte(a1 + i) ^ v));
+      U.putByte(a2 + i, (byte) (U.getByte(a2 + i) ^ v));
+    }
+  }
+
+  /** g = alpha * g; a1 ^= g; a2 ^= g. */
+  static void hdpcStep0(long g, long a1, long a2, int len) {
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long v = Gf256.xtimeWord(U.getLong(g + i));
+      U.putLong(g + i, v);
+      U.putLong(a1 + i, U.getLong(a1 + i) ^ v);
+      U.putLong(a2 + i, U.getLong(a2 + i) ^ v);
+    }
+    for (; i < len; i++) {
+      int b = U.getByte(g + i) & 0xFF;
+      int v = ((b << 1) ^ ((b >>> 7) * 0x11D)) & 0xFF;
+      U.putByte(g + i, (byte) v);
+      U.putByte(a1 + i, (byte) (U.getByte(a1 + i) ^ v));
+      U.putByte(a2 + i, (byte) (U.getByte(a2 + i) ^ v));
     }
   }
 }

@@ -16,6 +16,18 @@ final class SymbolProgram {
   static final int OP_SCALE = 5; // dst = c * dst
   static final int OP_LOAD = 6; // dst = input[src]
   static final int OP_ZERO = 7; // dst = 0
+  /**
+   * HDPC column step (see PlanBuilder): G = dst; G = alpha * G + src; slot[hdpcBase + (coef >> 4)]
+   * ^= G; slot[hdpcBase + (coef & 15)] ^= G.
+   */
+  static final int OP_HDPC_STEP = 8;
+  /** As OP_HDPC_STEP without the source term: G = alpha * G; then the two accumulations. */
+  static final int OP_HDPC_STEP0 = 9;
+  /**
+   * slot[hdpcBase + j] ^= coefs[dst * hdpcCount + j] * src for every j in 0..hdpcCount-1 (dst
+   * field = index of the coefficient vector).
+   */
+  static final int OP_MULTI_FMA = 10;
 
   static final int MAX_SLOTS = 1 << 26;
   private static final long MASK26 = (1L << 26) - 1;
@@ -23,10 +35,19 @@ final class SymbolProgram {
   final long[] ops;
   /** Workspace slots the program touches (0..slots-1). */
   final int slots;
+  /** First HDPC accumulator slot (S), for the fused HDPC operations. */
+  final int hdpcBase;
+  /** H, the number of HDPC slots. */
+  final int hdpcCount;
+  /** Coefficient vectors of OP_MULTI_FMA, hdpcCount bytes each. */
+  final byte[] coefs;
 
-  SymbolProgram(long[] ops, int slots) {
+  SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs) {
     this.ops = ops;
     this.slots = slots;
+    this.hdpcBase = hdpcBase;
+    this.hdpcCount = hdpcCount;
+    this.coefs = coefs;
   }
 
   static long encode(int opcode, int coef, int src, int dst) {
@@ -49,13 +70,18 @@ final class SymbolProgram {
     return (int) (op & MASK26);
   }
 
+  /** Slots a workspace for this program needs: {@link #slots} plus 7 scratch planes. */
+  int workspaceSlots() {
+    return slots + 7;
+  }
+
   int size() {
     return ops.length;
   }
 
   /** Approximate heap footprint in bytes. */
   long heapBytes() {
-    return 16L + 8L * ops.length;
+    return 32L + 8L * ops.length + coefs.length;
   }
 
   /** Growable buffer of operations used while building. */

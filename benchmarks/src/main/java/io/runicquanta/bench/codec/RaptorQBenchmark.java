@@ -1,0 +1,175 @@
+package io.runicquanta.bench.codec;
+
+import io.runicquanta.bench.BenchFlags;
+import io.runicquanta.codec.raptorq.DecodingPlan;
+import io.runicquanta.codec.raptorq.EncodingPlan;
+import io.runicquanta.codec.raptorq.SourceBlockDecoder;
+import io.runicquanta.codec.raptorq.SourceBlockEncoder;
+import java.lang.reflect.Field;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import sun.misc.Unsafe;
+
+/**
+ * One source block of {@code objectMiB} MiB at symbol size T, single thread (the cells of
+ * BASELINES.md). Times are per operation; {@link CodecSpeedReport} turns them into MB/s of object
+ * and ratios to {@link #xorBaseline}, which XORs the object's bytes into another buffer with the
+ * same {@code Unsafe} word loop the codec uses.
+ *
+ * <ul>
+ *   <li>{@link #encode}: build the plan from scratch, compute the intermediate symbols, produce the
+ *       K source symbols and ceil(K/10) repair symbols.
+ *   <li>{@link #decode}: the first K/10 source symbols are lost; the decoder gets the other source
+ *       symbols plus K/10 + 2 repair symbols; it builds the plan from scratch and decodes.
+ *   <li>{@link #encodeCachedPlan}, {@link #decodeCachedPlan}: the same with the plan built once.
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-opens=java.base/java.nio=ALL-UNNAMED"})
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+public class RaptorQBenchmark {
+  @Param({"1", "16", "64"})
+  public int objectMiB;
+
+  @Param({"1280", "65532"})
+  public int symbolSize;
+
+  private BufferAllocator alloc;
+  private ArrowBuf source;
+  private ArrowBuf out;
+  private ArrowBuf received;
+  private ArrowBuf decoded;
+  private ArrowBuf xorDst;
+  private int k;
+  private int repair;
+  private int[] esis;
+  private EncodingPlan cachedEncodingPlan;
+  private DecodingPlan cachedDecodingPlan;
+
+  static final Unsafe U;
+
+  static {
+    try {
+      Field f = Unsafe.class.getDeclaredField("theUnsafe");
+      f.setAccessible(true);
+      U = (Unsafe) f.get(null);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    alloc = new RootAllocator();
+    long bytes = (long) objectMiB << 20;
+    k = (int) ((bytes + symbolSize - 1) / symbolSize);
+    repair = (k + 9) / 10;
+    int lost = k / 10;
+    source = alloc.buffer((long) k * symbolSize);
+    long x = 0x9E3779B97F4A7C15L;
+    for (long i = 0; i + 8 <= source.capacity(); i += 8) {
+      x = x * 6364136223846793005L + 1442695040888963407L;
+      source.setLong(i, x);
+    }
+    out = alloc.buffer((long) (k + repair) * symbolSize);
+    xorDst = alloc.buffer(bytes);
+    xorDst.setZero(0, bytes);
+    decoded = alloc.buffer((long) k * symbolSize);
+    esis = new int[k + 2];
+    for (int q = 0; q < k + 2; q++) {
+      esis[q] = lost + q; // source lost..K-1, then repair K..K+lost+1
+    }
+    received = alloc.buffer((long) esis.length * symbolSize);
+    cachedEncodingPlan = EncodingPlan.forSourceSymbols(k);
+    try (SourceBlockEncoder enc =
+        SourceBlockEncoder.create(alloc, cachedEncodingPlan, symbolSize, source, 0)) {
+      for (int q = 0; q < esis.length; q++) {
+        enc.encodeSymbol(esis[q], received, (long) q * symbolSize);
+      }
+    }
+    cachedDecodingPlan = DecodingPlan.build(k, esis);
+    SourceBlockDecoder.decode(alloc, cachedDecodingPlan, symbolSize, received, 0, decoded, 0);
+    for (long i = 0; i + 8 <= (long) k * symbolSize; i += 4096) {
+      if (decoded.getLong(i) != source.getLong(i)) {
+        throw new IllegalStateException("decode check failed at byte " + i);
+      }
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    source.close();
+    out.close();
+    xorDst.close();
+    decoded.close();
+    received.close();
+    alloc.close();
+  }
+
+  private long encodeWith(EncodingPlan plan) {
+    try (SourceBlockEncoder enc = SourceBlockEncoder.create(alloc, plan, symbolSize, source, 0)) {
+      for (int e = 0; e < k + repair; e++) {
+        enc.encodeSymbol(e, out, (long) e * symbolSize);
+      }
+    }
+    return out.getLong(0);
+  }
+
+  @Benchmark
+  public long encode() {
+    return encodeWith(EncodingPlan.forSourceSymbols(k));
+  }
+
+  @Benchmark
+  public long encodeCachedPlan() {
+    return encodeWith(cachedEncodingPlan);
+  }
+
+  @Benchmark
+  public long decode() {
+    DecodingPlan plan = DecodingPlan.build(k, esis);
+    SourceBlockDecoder.decode(alloc, plan, symbolSize, received, 0, decoded, 0);
+    return decoded.getLong(0);
+  }
+
+  @Benchmark
+  public long decodeCachedPlan() {
+    SourceBlockDecoder.decode(alloc, cachedDecodingPlan, symbolSize, received, 0, decoded, 0);
+    return decoded.getLong(0);
+  }
+
+  /** XOR of the object's bytes into another buffer (8-byte words through Unsafe). */
+  @Benchmark
+  public long xorBaseline() {
+    long a = source.memoryAddress();
+    long b = xorDst.memoryAddress();
+    long n = (long) objectMiB << 20;
+    for (long i = 0; i < n; i += 8) {
+      U.putLong(b + i, U.getLong(b + i) ^ U.getLong(a + i));
+    }
+    return U.getLong(b);
+  }
+
+  /** JVM flags for forks (also applied by {@link CodecSpeedReport}). */
+  static String[] jvmArgs() {
+    return BenchFlags.JVM_ARGS;
+  }
+}
