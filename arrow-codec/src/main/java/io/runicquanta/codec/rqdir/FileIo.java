@@ -86,8 +86,4 @@ final class FileIo {
       }
     }
   }
-
-  static IOException unwrap(UncheckedIOException e) {
-    return e.getCause();
-  }
 }

@@ -12,7 +12,6 @@ import io.runicquanta.codec.LayoutFormatException;
 import io.runicquanta.codec.Oti;
 import io.runicquanta.codec.PayloadId;
 import io.runicquanta.testing.AllocatorExtension;
-import io.runicquanta.testing.SplitMix64;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -292,7 +291,5 @@ class RqDirectoryTest {
     RqLayout l = new RqLayout(List.of(new RqBlockLayout(0, Oti.of(10, 64, 1, 1, 8), 0, 10, List.of(), "h")));
     assertTrue(l.toJson().contains("\"symbols\": [],\n      \"hash\": \"h\"\n    }\n  ]\n}"), l.toJson());
     assertEquals(l, parse(l.toJson()));
-    byte[] seedCheck = SplitMix64.bytes(1, 3);
-    assertEquals(3, seedCheck.length);
   }
 }
