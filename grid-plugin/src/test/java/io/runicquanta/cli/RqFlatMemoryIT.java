@@ -69,6 +69,21 @@ class RqFlatMemoryIT {
     Files.delete(in);
   }
 
+  /** `java -jar rq.jar` needs no flags: the manifest opens what Arrow (and later Ignite) need. */
+  @Test
+  void jarManifestCarriesTheAddOpensList() throws IOException {
+    Path jar = TestEnv.repoDir().resolve("grid-plugin/target/rq.jar");
+    TestEnv.requireOrSkip(Files.isRegularFile(jar), "rq.jar not built at " + jar);
+    try (java.util.jar.JarFile jf = new java.util.jar.JarFile(jar.toFile())) {
+      java.util.jar.Attributes a = jf.getManifest().getMainAttributes();
+      assertEquals("io.runicquanta.cli.RqCli", a.getValue("Main-Class"));
+      List<String> opens = Arrays.asList(a.getValue("Add-Opens").split(" "));
+      assertTrue(opens.contains("java.base/java.nio"), "Add-Opens: " + opens);
+      assertTrue(opens.contains("java.base/sun.nio.ch"), "Add-Opens: " + opens);
+      assertTrue(opens.stream().noneMatch(o -> o.contains("=")), "Add-Opens: " + opens);
+    }
+  }
+
   private static long run(Path launcher, String... args) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of("bash", launcher.toString()));
     cmd.addAll(Arrays.asList(args));
