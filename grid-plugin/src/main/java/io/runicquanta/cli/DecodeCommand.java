@@ -35,10 +35,10 @@ final class DecodeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    int t = threads == null ? Runtime.defaultThreads() : threads;
+    int t = threads == null ? CommandRuntime.defaultThreads() : threads;
     long start = System.nanoTime();
     RqDecodeResult r;
-    try (Runtime rt = new Runtime(t)) {
+    try (CommandRuntime rt = new CommandRuntime(t)) {
       r = new RqDirectoryDecoder(rt.allocator, rt.executor, rt.threads).decode(dir, layout, output);
     }
     double secs = (System.nanoTime() - start) / 1e9;

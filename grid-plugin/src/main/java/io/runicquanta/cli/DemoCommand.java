@@ -86,11 +86,11 @@ final class DemoCommand implements Callable<Integer> {
       Files.delete(copy);
       out.printf("   baseline: plain file copy %.2f s (%.0f MB/s)%n", copySecs, size / 1e6 / copySecs);
 
-      int t = threads == null ? Runtime.defaultThreads() : threads;
+      int t = threads == null ? CommandRuntime.defaultThreads() : threads;
       RqEncodeOptions options = new RqEncodeOptions(65535, redundancy, 0, RqEncodeOptions.DEFAULT_MAX_MEMORY_MB);
       RqLayout layout;
       long te = System.nanoTime();
-      try (Runtime rt = new Runtime(t)) {
+      try (CommandRuntime rt = new CommandRuntime(t)) {
         layout = new RqDirectoryEncoder(rt.allocator, rt.executor, t, options).encode(input, encoded);
       }
       double encSecs = secs(te);
@@ -116,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
 
       long td = System.nanoTime();
       RqDecodeResult r;
-      try (Runtime rt = new Runtime(t)) {
+      try (CommandRuntime rt = new CommandRuntime(t)) {
         r = new RqDirectoryDecoder(rt.allocator, rt.executor, t).decode(encoded, null, decoded);
       }
       double decSecs = secs(td);

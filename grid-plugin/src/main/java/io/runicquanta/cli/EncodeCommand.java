@@ -50,10 +50,10 @@ final class EncodeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--block-size = " + blockSize + ", expected >= 1");
     }
     RqEncodeOptions options = new RqEncodeOptions(symbolSize, redundancy, blockSize == null ? 0 : blockSize, maxMemoryMb);
-    int t = threads == null ? Runtime.defaultThreads() : threads;
+    int t = threads == null ? CommandRuntime.defaultThreads() : threads;
     long start = System.nanoTime();
     RqLayout layout;
-    try (Runtime rt = new Runtime(t)) {
+    try (CommandRuntime rt = new CommandRuntime(t)) {
       layout = new RqDirectoryEncoder(rt.allocator, rt.executor, rt.threads, options).encode(input, outDir);
     }
     double secs = (System.nanoTime() - start) / 1e9;

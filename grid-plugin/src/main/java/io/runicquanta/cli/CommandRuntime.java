@@ -7,7 +7,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 
 /** The allocator and worker threads of one command run; closed at its end. */
-final class Runtime implements AutoCloseable {
+final class CommandRuntime implements AutoCloseable {
   /** Cap on off-heap memory of one command: far above what the flat-memory codec uses. */
   private static final long ALLOCATOR_LIMIT = 1L << 30;
 
@@ -15,7 +15,7 @@ final class Runtime implements AutoCloseable {
   final ExecutorService executor;
   final int threads;
 
-  Runtime(int threads) {
+  CommandRuntime(int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("--threads = " + threads + ", expected >= 1");
     }
