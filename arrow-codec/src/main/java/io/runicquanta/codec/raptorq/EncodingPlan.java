@@ -18,14 +18,12 @@ public final class EncodingPlan {
   private final SystematicParams params;
   private final SymbolProgram program;
   private final int[] colToSlot;
-  private final int slots;
   private final int inactive;
 
   private EncodingPlan(SystematicParams params, PlanBuilder.Result r) {
     this.params = params;
     this.program = r.program;
     this.colToSlot = r.colToSlot;
-    this.slots = r.slots;
     this.inactive = r.inactive;
   }
 
