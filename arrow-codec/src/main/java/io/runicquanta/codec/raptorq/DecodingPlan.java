@@ -13,8 +13,9 @@ import java.util.Arrays;
  * zeros, and the S + H constraint rows. {@link PlanBuilder} eliminates it and records the symbol
  * operations; the source symbols that were not received are then combined from the intermediate
  * symbols with their LT tuples (section 5.3.5.3). When every source ESI was received the plan is a
- * plain copy. Heap: one {@code long} per symbol operation (about 12 to 16 per source symbol) plus a
- * few {@code int}s per received and per missing symbol.
+ * plain copy. Heap: one {@code long} per symbol operation (about 20 per source symbol) plus a few
+ * {@code int}s per received and per missing symbol; 10.1 MB measured for K = 56403 with 10% of the
+ * source symbols lost.
  */
 public final class DecodingPlan {
   private final SystematicParams params;

@@ -7,23 +7,23 @@ package io.runicquanta.codec.raptorq;
  * Immutable and thread safe.
  *
  * <p>Building runs the elimination of {@link PlanBuilder} once on the constraint matrix (time
- * roughly linear in K plus a dense part cubic in the number of inactivated columns, a few hundred at
- * most). The plan keeps one {@code long} per recorded symbol operation (about 12 to 16 per source
- * symbol) plus an {@code int} per intermediate symbol: roughly 8 MiB of heap for K = 56403 (see
- * {@link #heapBytes()}).
+ * roughly linear in K plus a dense part cubic in the number of inactivated columns, at most about
+ * 600). The plan keeps one {@code long} per recorded symbol operation (about 20 per source symbol)
+ * plus an {@code int} per intermediate symbol. Measured for K = 56403: 1,207,054 operations, 9.9
+ * MB of heap ({@link #heapBytes()}); an encoding and a decoding plan for that K were built and
+ * held in a JVM with -Xmx256m. For K = 1025 the plan is about 200 KB and building it allocates
+ * about 1.2 MB of temporaries.
  */
 public final class EncodingPlan {
   private final SystematicParams params;
   private final SymbolProgram program;
   private final int[] colToSlot;
-  private final int slots;
   private final int inactive;
 
   private EncodingPlan(SystematicParams params, PlanBuilder.Result r) {
     this.params = params;
     this.program = r.program;
     this.colToSlot = r.colToSlot;
-    this.slots = r.slots;
     this.inactive = r.inactive;
   }
 

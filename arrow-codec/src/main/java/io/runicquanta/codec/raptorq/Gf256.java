@@ -60,7 +60,7 @@ final class Gf256 {
     return EXP[i % 255];
   }
 
-  /** The 256-entry product table of {@code c}: row[b] = c * b (a view into the shared table). */
+  /** Offset of the 256-entry row of {@code c} in {@link #mulTable()}: MUL[offset + b] = c * b. */
   static int mulTableOffset(int c) {
     return c << 8;
   }

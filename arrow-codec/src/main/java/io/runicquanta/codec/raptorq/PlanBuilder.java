@@ -328,7 +328,32 @@ final class PlanBuilder {
       emitLoad(t, s + h + t);
     }
 
-    // ---------------- phase 1: peeling with inactivation
+    phase1();
+    forward();
+    denseRows();
+    hdpcRows();
+    denseSolve();
+    backSubstitution();
+    return finish(outputCols);
+  }
+
+  // Elimination state shared by the phases (see the class comment).
+  private boolean[] chosenFlag;
+  private int[] colPivot;
+  private int[] colInactive;
+  private int[] chosenRow;
+  private int u;
+  private int chosen;
+  private int words;
+  private long[] z;
+  private int nUnchosen;
+  private int[] denseRow;
+  private long[] bits;
+  private long[][] hd;
+  private int[] inactSlot;
+
+  /** Phase 1: peeling with inactivation (matrix only). */
+  private void phase1() {
     int[] colStart = new int[w + 1];
     for (int q = 0; q < vCols.length; q++) {
       colStart[vCols[q] + 1]++;
@@ -353,7 +378,7 @@ final class PlanBuilder {
     Arrays.fill(head, -1);
     int[] next = new int[nb];
     int[] prev = new int[nb];
-    boolean[] chosenFlag = new boolean[nb];
+    chosenFlag = new boolean[nb];
     for (int r = nb - 1; r >= 0; r--) {
       if (deg[r] > 0) {
         int d = deg[r];
@@ -366,13 +391,13 @@ final class PlanBuilder {
       }
     }
     // Column state: pivotOrder >= 0, or inactive index in colInactive, else active.
-    int[] colPivot = new int[w];
-    int[] colInactive = new int[w];
+    colPivot = new int[w];
+    colInactive = new int[w];
     Arrays.fill(colPivot, -1);
     Arrays.fill(colInactive, -1);
-    int[] chosenRow = new int[Math.min(nb, w)];
+    chosenRow = new int[Math.min(nb, w)];
     int[] inactiveColOf = new int[l]; // inactive index -> column
-    int u = pp;
+    u = pp;
     for (int q = 0; q < pp; q++) {
       inactiveColOf[q] = w + q;
     }
@@ -433,11 +458,13 @@ final class PlanBuilder {
         inactiveColOf[u++] = c;
       }
     }
-    final int chosen = i;
-    final int words = (u + 63) >>> 6;
+    chosen = i;
+    words = (u + 63) >>> 6;
+  }
 
-    // ---------------- Z = Lt^-1 Ut (bit rows), forward substitution on symbols
-    long[] z = new long[chosen * words];
+  /** Z = Lt^-1 Ut (bit rows); forward substitution z = Lt^-1 d1 on symbols. */
+  private void forward() {
+    z = new long[chosen * words];
     for (int k = 0; k < chosen; k++) {
       int r = chosenRow[k];
       int dstSlot = slotOfBinaryRow(r);
@@ -468,10 +495,13 @@ final class PlanBuilder {
       }
     }
 
-    // ---------------- dense rows: unchosen binary rows (bits) and HDPC rows (octets)
-    int nUnchosen = nb - chosen;
-    int[] denseRow = new int[nUnchosen]; // binary row ids
-    long[] bits = new long[nUnchosen * words];
+  }
+
+  /** Schur complement rows of the binary rows that were not chosen; d2 += F z on symbols. */
+  private void denseRows() {
+    nUnchosen = nb - chosen;
+    denseRow = new int[nUnchosen]; // binary row ids
+    bits = new long[nUnchosen * words];
     int dn = 0;
     for (int r = 0; r < nb; r++) {
       if (chosenFlag[r]) {
@@ -501,9 +531,12 @@ final class PlanBuilder {
       }
     }
 
-    // HDPC rows via G_c = alpha * G_{c-1} + e_c; octet rows packed 8 per long.
+  }
+
+  /** HDPC rows via G_c = alpha * G_{c-1} + e_c; octet rows packed 8 per long. */
+  private void hdpcRows() {
     int uw = (u + 7) >>> 3;
-    long[][] hd = new long[h][uw];
+    hd = new long[h][uw];
     long[] g = new long[uw];
     // Symbol side: G and the H accumulators start as explicit zeros so that one fused operation per
     // column (G = alpha * G + z_c; acc[h1] ^= G; acc[h2] ^= G) needs no zero special cases.
@@ -572,8 +605,11 @@ final class PlanBuilder {
       xorByte(hd[hh], pp - h + hh, 1);
     }
 
-    // ---------------- dense Gauss-Jordan
-    int[] inactSlot = new int[u];
+  }
+
+  /** Gauss-Jordan over the inactive columns: binary rows, then HDPC rows on what is left. */
+  private void denseSolve() throws RankDeficientException {
+    inactSlot = new int[u];
     boolean[] pivoted = new boolean[nUnchosen];
     int[] binPivotOfCol = new int[u];
     Arrays.fill(binPivotOfCol, -1);
@@ -600,12 +636,7 @@ final class PlanBuilder {
       for (int di = 0; di < nUnchosen; di++) {
         if (di != piv && (bits[di * words + cw] & cm) != 0) {
           int o = di * words;
-          for (int x = cw; x < words; x++) {
-            bits[o + x] ^= bits[po + x];
-          }
-          // entries below cw of the pivot row: pivot rows of earlier columns were cleared there
-          // only for pivot columns; copy the full row to be safe.
-          for (int x = 0; x < cw; x++) {
+          for (int x = 0; x < words; x++) {
             bits[o + x] ^= bits[po + x];
           }
           emitXor(pSlot, slotOfBinaryRow(denseRow[di]));
@@ -684,7 +715,10 @@ final class PlanBuilder {
       }
     }
 
-    // ---------------- back substitution on the chosen rows
+  }
+
+  /** Reload the chosen rows and compute x = Lt^-1 (d1 + Ut y). */
+  private void backSubstitution() {
     for (int k = 0; k < chosen; k++) {
       int r = chosenRow[k];
       int dstSlot = slotOfBinaryRow(r);
@@ -709,6 +743,9 @@ final class PlanBuilder {
       }
     }
 
+  }
+
+  private Result finish(int[] outputCols) {
     int[] colToSlot = new int[l];
     for (int c = 0; c < w; c++) {
       int j = colPivot[c];

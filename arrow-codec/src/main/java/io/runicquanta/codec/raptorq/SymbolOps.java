@@ -128,18 +128,16 @@ final class SymbolOps {
    * @param in address of input symbol 0 (inputs are {@code inStride} apart, untiled)
    */
   static void run(SymbolProgram prog, Tiling ws, long in, long inStride) {
-    int h = Math.max(1, prog.hdpcCount);
-    long[] masks = new long[8];
-    long[] dsts = new long[h];
+    long[] planeAddr = new long[8];
     for (int i = 0; i < ws.tiles; i++) {
       int w = ws.width(i);
-      runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride, masks, dsts);
+      runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride, planeAddr);
     }
   }
 
   private static void runStripe(
-      SymbolProgram prog, long ws, long stride, int len, long in, long inStride, long[] masks,
-      long[] acc) {
+      SymbolProgram prog, long ws, long stride, int len, long in, long inStride,
+      long[] planeAddr) {
     long[] ops = prog.ops;
     long hBase = ws + prog.hdpcBase * stride;
     int h = prog.hdpcCount;
@@ -179,7 +177,7 @@ final class SymbolOps {
           break;
         case SymbolProgram.OP_MULTI_FMA:
           multiFma(ws + SymbolProgram.src(op) * stride, hBase, stride,
-              ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, masks, len);
+              ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, planeAddr, len);
           break;
         default:
           throw new IllegalStateException("bad opcode " + code);
@@ -228,7 +226,6 @@ final class SymbolOps {
       long a1 = 0;
       long a2 = 0;
       long a3 = 0;
-      long[] rest = null;
       for (int b = 0; b < 8; b++) {
         if (((c >>> b) & 1) == 0) {
           continue;
