@@ -66,6 +66,27 @@ abstract class AbstractTransportContractTest {
 
   protected void requireAvailable() {}
 
+  /**
+   * Null when the peer may vanish or close a rail while this side is writing to it, else the reason
+   * this transport/placement cannot survive that (the fault tests are then skipped with it).
+   */
+  protected String peerFaultLimitation() {
+    return null;
+  }
+
+  /**
+   * True when the target reports a refused access explicitly ({@link TransferRefusedException});
+   * false when the provider drops it silently and the engine only sees a stalled rail.
+   */
+  protected boolean refusalsAreExplicit() {
+    return true;
+  }
+
+  void requirePeerFaults() {
+    String why = peerFaultLimitation();
+    org.junit.jupiter.api.Assumptions.assumeTrue(why == null, why);
+  }
+
   Peer peer(BufferAllocator allocator) {
     return remotePeer()
         ? Peer.process(transport(), PEER_RAILS, options(), PEER_BYTES)
@@ -241,6 +262,7 @@ abstract class AbstractTransportContractTest {
 
   @Test
   void peerRailClosedMidBatchIsRetriedOnTheOthers(BufferAllocator allocator) throws Exception {
+    requirePeerFaults();
     long len = 48L << 20;
     try (Peer peer = peer(allocator);
         TransferEngine engine = engine(allocator, 4, 1 << 20, Duration.ofSeconds(60));
@@ -269,6 +291,7 @@ abstract class AbstractTransportContractTest {
 
   @Test
   void peerVanishingMidTransferFailsWithinTheTimeout(BufferAllocator allocator) throws Exception {
+    requirePeerFaults();
     long len = 64L << 20;
     Duration timeout = Duration.ofSeconds(8);
     Peer peer = peer(allocator);
@@ -338,9 +361,11 @@ abstract class AbstractTransportContractTest {
     }
   }
 
-  static void assertRefused(TransferBatch batch) {
+  void assertRefused(TransferBatch batch) {
     ExecutionException e = assertThrows(ExecutionException.class, () -> batch.future().get(30, TimeUnit.SECONDS));
-    assertInstanceOf(TransferRefusedException.class, e.getCause(), () -> "expected a refusal, got " + e.getCause());
+    Class<? extends TransferException> expected =
+        refusalsAreExplicit() ? TransferRefusedException.class : TransferException.class;
+    assertInstanceOf(expected, e.getCause(), () -> "expected a refusal, got " + e.getCause());
   }
 
   @Test
