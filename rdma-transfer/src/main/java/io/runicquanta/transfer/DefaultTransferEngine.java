@@ -67,7 +67,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
   private final boolean[] railClosed;
   private final Object lock = new Object();
   private final ArrayDeque<Slice> queue = new ArrayDeque<>();
-  private final List<Request> active = new ArrayList<>();
+  private final java.util.Set<Batch> active = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
   private final AtomicInteger pumpWip = new AtomicInteger();
   private long inFlightBytes;
   private int rotate;
@@ -262,25 +262,24 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       for (Slice s : slices) {
         queue.addLast(s);
       }
-      for (CompletableFuture<Void> f : batch.requests) {
-        Request r = ((RequestFuture) f).request;
-        active.add(r);
-        r.timeoutTask = timer.schedule(() -> r.fail(new TransferTimeoutException(
-            "request " + r.describe() + " timed out after " + t.toMillis() + " ms")), nanos, TimeUnit.NANOSECONDS);
+      active.add(batch);
+      // All requests of a batch start together with the same timeout: one timer per batch fails
+      // those still running when it fires.
+      batch.timeoutTask = timer.schedule(() -> {
+        for (CompletableFuture<Void> f : batch.requests) {
+          Request r = ((RequestFuture) f).request;
+          if (!f.isDone()) {
+            r.fail(new TransferTimeoutException("request " + r.describe() + " timed out after " + t.toMillis() + " ms"));
+          }
+        }
+      }, nanos, TimeUnit.NANOSECONDS);
+    }
+    batch.all.whenComplete((v, e) -> {
+      batch.timeoutTask.cancel(false);
+      synchronized (lock) {
+        active.remove(batch);
       }
-    }
-    for (CompletableFuture<Void> f : batch.requests) {
-      Request r = ((RequestFuture) f).request;
-      f.whenComplete((v, e) -> {
-        ScheduledFuture<?> task = r.timeoutTask;
-        if (task != null) {
-          task.cancel(false);
-        }
-        synchronized (lock) {
-          active.remove(r);
-        }
-      });
-    }
+    });
     pump();
     return batch;
   }
@@ -442,7 +441,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
 
   @Override
   public void close() {
-    List<Request> pending;
+    List<Batch> pending;
     synchronized (lock) {
       if (closed) {
         return;
@@ -451,8 +450,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       queue.clear();
       pending = new ArrayList<>(active);
     }
-    for (Request r : pending) {
-      r.fail(new TransferException("transfer engine '" + name + "' closed with " + r.describe() + " pending"));
+    for (Batch b : pending) {
+      for (CompletableFuture<Void> f : b.requests) {
+        Request r = ((RequestFuture) f).request;
+        r.fail(new TransferException("transfer engine '" + name + "' closed with " + r.describe() + " pending"));
+      }
     }
     Throwable failure = null;
     try {
@@ -497,6 +499,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     final List<CompletableFuture<Void>> requests;
     final RailFailedException[] dead;
     CompletableFuture<Void> all;
+    volatile ScheduledFuture<?> timeoutTask;
     long bytes;
 
     Batch(int n) {
@@ -564,7 +567,6 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     final TransferRequest req;
     final RequestFuture future;
     final AtomicLong remaining;
-    volatile ScheduledFuture<?> timeoutTask;
 
     Request(Batch batch, int index, TransferRequest req) {
       this.batch = batch;

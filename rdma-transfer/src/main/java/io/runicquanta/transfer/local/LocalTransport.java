@@ -14,16 +14,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.arrow.memory.util.MemoryUtil;
 
 /**
  * Same-JVM transport. Every instance enters a process-wide table under a unique id; a rail endpoint
- * is {@code local:<id>:<rail>}. Each rail is one thread ({@code rq-transfer-<engine>-local-r<i>})
+ * is {@code local:<id>:<rail>}. Each rail is one thread ({@code rq-transfer-<engine>-local-r<i>}, see {@link Lane})
  * that, per slice, finds the target instance, asks its {@link TargetSegments} to check and pin the
  * range, and copies once with {@code Unsafe.copyMemory}. A closed rail (on either side) fails its
  * slices with {@link RailFailedException}.
@@ -82,10 +80,13 @@ final class LocalTransport implements Transport {
       f.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
       return f;
     }
-    try {
-      lane.executor.execute(new Copy(rail, slice, f));
-    } catch (RejectedExecutionException e) {
-      f.completeExceptionally(new RailFailedException(rail, "local rail closed", e));
+    Copy c = new Copy(rail, slice, f);
+    lane.queue.add(c);
+    if (lane.parked) {
+      LockSupport.unpark(lane.thread);
+    }
+    if (lane.closed && lane.queue.remove(c)) {
+      f.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
     }
     return f;
   }
@@ -154,19 +155,43 @@ final class LocalTransport implements Transport {
     }
   }
 
-  private final class Lane {
+  /**
+   * One rail: a thread that runs copies from a lock-free queue, spinning briefly before it parks so
+   * that back-to-back slices do not pay a wake-up each.
+   */
+  private final class Lane implements Runnable {
+    static final int SPINS = 2000;
     final int rail;
-    final ExecutorService executor;
+    final ConcurrentLinkedQueue<Copy> queue = new ConcurrentLinkedQueue<>();
+    final Thread thread;
+    volatile boolean parked;
     volatile boolean closed;
 
     Lane(int rail) {
       this.rail = rail;
-      String threadName = "rq-transfer-" + context.engineName() + "-local-r" + rail;
-      this.executor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, threadName);
-        t.setDaemon(true);
-        return t;
-      });
+      this.thread = new Thread(this, "rq-transfer-" + context.engineName() + "-local-r" + rail);
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void run() {
+      int idle = 0;
+      while (!closed) {
+        Copy c = queue.poll();
+        if (c != null) {
+          c.run();
+          idle = 0;
+        } else if (++idle < SPINS) {
+          Thread.onSpinWait();
+        } else {
+          parked = true;
+          if (queue.isEmpty() && !closed) {
+            LockSupport.parkNanos(1_000_000L);
+          }
+          parked = false;
+        }
+      }
     }
 
     synchronized void close() {
@@ -174,13 +199,14 @@ final class LocalTransport implements Transport {
         return;
       }
       closed = true;
-      for (Runnable r : executor.shutdownNow()) {
-        ((Copy) r).future.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
-      }
+      LockSupport.unpark(thread);
       try {
-        executor.awaitTermination(10, TimeUnit.SECONDS);
+        thread.join(10_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      }
+      for (Copy c; (c = queue.poll()) != null; ) {
+        c.future.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
       }
     }
   }
