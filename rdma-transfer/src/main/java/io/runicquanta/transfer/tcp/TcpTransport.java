@@ -70,6 +70,8 @@ final class TcpTransport implements Transport {
   static final byte OP_WRITE = 2;
   static final byte OK = 0;
   static final byte REFUSED = 1;
+  static final int READ_AHEAD = 4096;
+  static final int MAX_BATCH = 64;
 
   private final TransportContext context;
   private final String host;
@@ -187,9 +189,47 @@ final class TcpTransport implements Transport {
   }
 
   static void writeFully(SocketChannel ch, ByteBuffer... bs) throws IOException {
-    ByteBuffer last = bs[bs.length - 1];
+    writeFully(ch, bs, bs.length);
+  }
+
+  static void writeFully(SocketChannel ch, ByteBuffer[] bs, int n) throws IOException {
+    ByteBuffer last = bs[n - 1];
     while (last.hasRemaining()) {
-      ch.write(bs);
+      ch.write(bs, 0, n);
+    }
+  }
+
+  /**
+   * Makes at least {@code n} unread bytes available in {@code in} (a direct buffer in read mode),
+   * reading at most {@link #READ_AHEAD} bytes beyond them so that little payload lands in it.
+   */
+  static void ensure(SocketChannel ch, ByteBuffer in, int n) throws IOException {
+    if (in.remaining() >= n) {
+      return;
+    }
+    in.compact();
+    int want = Math.min(in.capacity(), Math.max(n, READ_AHEAD));
+    in.limit(want);
+    while (in.position() < n) {
+      if (ch.read(in) < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+    }
+    in.flip();
+  }
+
+  /**
+   * Reads {@code length} bytes to {@code address}: first those already in {@code in} (one off-heap
+   * copy of at most READ_AHEAD bytes), the rest straight from the socket.
+   */
+  static void readTo(SocketChannel ch, ByteBuffer in, long address, int length) throws IOException {
+    int buffered = Math.min(in.remaining(), length);
+    if (buffered > 0) {
+      MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), address, buffered);
+      in.position(in.position() + buffered);
+    }
+    if (length > buffered) {
+      readFully(ch, view(address + buffered, length - buffered));
     }
   }
 
@@ -244,7 +284,8 @@ final class TcpTransport implements Transport {
     }
 
     void sendLoop() {
-      ByteBuffer header = ByteBuffer.allocateDirect(REQ_HEADER + 4096);
+      ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
+      List<Pending> batch = new ArrayList<>(MAX_BATCH);
       try {
         int colon = address.lastIndexOf(':');
         SocketChannel ch = SocketChannel.open();
@@ -258,44 +299,70 @@ final class TcpTransport implements Transport {
         Thread rt = thread("recv-r" + rail + "-" + address, () -> receiveLoop(ch));
         receiver = rt;
         rt.start();
+        ByteBuffer[] bufs = new ByteBuffer[2 * MAX_BATCH];
         while (failure == null) {
-          Pending p = sendQueue.take();
-          if (p.slice == null) {
-            return;
-          }
-          SliceOp s = p.slice;
-          byte[] name = s.remote().name().getBytes(StandardCharsets.UTF_8);
+          batch.clear();
+          batch.add(sendQueue.take());
+          sendQueue.drainTo(batch, MAX_BATCH - 1);
+          // One gathering write for every request queued: headers and WRITE payloads.
           header.clear();
-          header.putInt(MAGIC_REQ).put(s.op() == TransferOp.READ ? OP_READ : OP_WRITE).put((byte) 0)
-              .putShort((short) name.length).putLong(p.id).putLong(p.key).putLong(s.remoteOffset())
-              .putInt(s.length()).put(name).flip();
-          awaiting.add(p);
-          if (s.op() == TransferOp.WRITE) {
-            writeFully(ch, header, view(s.localAddress(), s.length()));
-          } else {
-            writeFully(ch, header);
+          int n = 0;
+          boolean stop = false;
+          for (Pending p : batch) {
+            if (p.slice == null) {
+              stop = true;
+              continue;
+            }
+            SliceOp s = p.slice;
+            byte[] name = s.remote().name().getBytes(StandardCharsets.UTF_8);
+            int start = header.position();
+            header.putInt(MAGIC_REQ).put(s.op() == TransferOp.READ ? OP_READ : OP_WRITE).put((byte) 0)
+                .putShort((short) name.length).putLong(p.id).putLong(p.key).putLong(s.remoteOffset())
+                .putInt(s.length()).put(name);
+            bufs[n++] = header.duplicate().limit(header.position()).position(start);
+            if (s.op() == TransferOp.WRITE) {
+              bufs[n++] = view(s.localAddress(), s.length());
+            }
+            awaiting.add(p);
+          }
+          if (n > 0) {
+            writeFully(ch, bufs, n);
+          }
+          if (stop) {
+            return;
           }
         }
       } catch (IOException | RuntimeException e) {
         fail(e);
+        failTaken(batch, e);
       } catch (InterruptedException e) {
         fail(new IOException("interrupted"));
+        failTaken(batch, e);
+      }
+    }
+
+    /** Fails requests the sender took off the queue but that {@link #fail} could not see. */
+    void failTaken(List<Pending> taken, Throwable e) {
+      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
+      for (Pending p : taken) {
+        if (p.slice != null) {
+          p.future.completeExceptionally(rf);
+        }
       }
     }
 
     void receiveLoop(SocketChannel ch) {
-      ByteBuffer header = ByteBuffer.allocateDirect(RESP_HEADER);
+      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+      in.flip();
       try {
         while (failure == null) {
-          header.clear();
-          readFully(ch, header);
-          header.flip();
-          int magic = header.getInt();
-          byte status = header.get();
-          header.position(8);
-          long id = header.getLong();
-          int msgLen = header.getInt();
-          if (magic != MAGIC_RESP || msgLen < 0 || msgLen > (1 << 20)) {
+          ensure(ch, in, RESP_HEADER);
+          int magic = in.getInt();
+          byte status = in.get();
+          in.position(in.position() + 3);
+          long id = in.getLong();
+          int msgLen = in.getInt();
+          if (magic != MAGIC_RESP || msgLen < 0 || msgLen > 4096) {
             throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
                 + ", message length " + msgLen);
           }
@@ -306,13 +373,14 @@ final class TcpTransport implements Transport {
           }
           String msg = "";
           if (msgLen > 0) {
-            ByteBuffer m = ByteBuffer.allocate(msgLen);
-            readFully(ch, m);
-            msg = new String(m.array(), StandardCharsets.UTF_8);
+            ensure(ch, in, msgLen);
+            byte[] m = new byte[msgLen];
+            in.get(m);
+            msg = new String(m, StandardCharsets.UTF_8);
           }
           if (status == OK) {
             if (p.slice.op() == TransferOp.READ) {
-              readFully(ch, view(p.slice.localAddress(), p.slice.length()));
+              readTo(ch, in, p.slice.localAddress(), p.slice.length());
             }
             p.future.complete(null);
           } else {
@@ -395,32 +463,29 @@ final class TcpTransport implements Transport {
     }
 
     void serve(SocketChannel ch) {
-      ByteBuffer header = ByteBuffer.allocateDirect(REQ_HEADER + 4096);
+      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+      in.flip();
       ByteBuffer resp = ByteBuffer.allocateDirect(RESP_HEADER + 4096);
       ByteBuffer scratch = null;
       TargetSegments segments = context.segments();
       try {
         while (!closed) {
-          header.clear().limit(REQ_HEADER);
-          readFully(ch, header);
-          header.flip();
-          int magic = header.getInt();
-          byte op = header.get();
-          header.get();
-          int nameLen = header.getShort() & 0xFFFF;
-          long id = header.getLong();
-          long key = header.getLong();
-          long offset = header.getLong();
-          int length = header.getInt();
+          ensure(ch, in, REQ_HEADER);
+          int magic = in.getInt();
+          byte op = in.get();
+          in.get();
+          int nameLen = in.getShort() & 0xFFFF;
+          long id = in.getLong();
+          long key = in.getLong();
+          long offset = in.getLong();
+          int length = in.getInt();
           if (magic != MAGIC_REQ || (op != OP_READ && op != OP_WRITE) || nameLen > 4096 || length < 0) {
             throw new IOException("protocol error: magic 0x" + Integer.toHexString(magic) + ", op " + op
                 + ", name length " + nameLen + ", length " + length);
           }
-          header.clear().limit(nameLen);
-          readFully(ch, header);
-          header.flip();
+          ensure(ch, in, nameLen);
           byte[] nameBytes = new byte[nameLen];
-          header.get(nameBytes);
+          in.get(nameBytes);
           String name = new String(nameBytes, StandardCharsets.UTF_8);
           TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
           TargetSegments.TargetAccess access;
@@ -428,10 +493,12 @@ final class TcpTransport implements Transport {
             access = segments.acquire(name, key, offset, length, top);
           } catch (TransferException refused) {
             if (top == TransferOp.WRITE) {
+              int buffered = Math.min(in.remaining(), length);
+              in.position(in.position() + buffered);
               if (scratch == null) {
                 scratch = ByteBuffer.allocateDirect(64 << 10);
               }
-              for (long left = length; left > 0; ) {
+              for (long left = length - buffered; left > 0; ) {
                 scratch.clear().limit((int) Math.min(scratch.capacity(), left));
                 readFully(ch, scratch);
                 left -= scratch.limit();
@@ -442,7 +509,7 @@ final class TcpTransport implements Transport {
           }
           try {
             if (top == TransferOp.WRITE) {
-              readFully(ch, view(access.address(), length));
+              readTo(ch, in, access.address(), length);
               respond(ch, resp, OK, id, null);
             } else {
               fillResponse(resp, OK, id, null);
