@@ -314,6 +314,39 @@ abstract class AbstractTransportContractTest {
     }
   }
 
+  /** A peer that stops answering (SIGSTOP) without closing anything: requests end by their timeout. */
+  @Test
+  void stalledPeerFailsRequestsByTheirTimeout(BufferAllocator allocator) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(remotePeer(), "needs a peer process to stop");
+    Peer peer = peer(allocator);
+    try (TransferEngine engine = engine(allocator, 2, 64L << 20, Duration.ofSeconds(30));
+        Segment local = engine.allocateSegment("local", 16 << 20)) {
+      join(engine.submit(List.of(TransferRequest.write(local, 0, peer.descriptor(), 0, 1 << 20))));
+      signal(peer.process(), "STOP");
+      Duration timeout = Duration.ofMillis(1500);
+      long t0 = System.nanoTime();
+      TransferBatch batch = engine.submit(List.of(TransferRequest.write(local, 0, peer.descriptor(), 0, 16 << 20),
+          TransferRequest.read(local, 0, peer.descriptor(), 0, 4096)), timeout);
+      ExecutionException e = assertThrows(ExecutionException.class, () -> batch.future().get(20, TimeUnit.SECONDS));
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException ce ? ce.getCause() : e.getCause();
+      assertInstanceOf(TransferException.class, cause);
+      assertTrue(ms < timeout.toMillis() + 3000, "failed only after " + ms + " ms: " + cause);
+      for (CompletableFuture<Void> f : batch.requests()) {
+        ExecutionException re = assertThrows(ExecutionException.class, () -> f.get(1, TimeUnit.SECONDS));
+        assertInstanceOf(TransferException.class, re.getCause());
+      }
+    } finally {
+      peer.kill();
+      peer.close();
+    }
+  }
+
+  static void signal(ProcessHandle process, String sig) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();
+    assertEquals(0, kill.waitFor(), "kill -" + sig + " failed");
+  }
+
   @Test
   void badRequestsAreRefusedAndNothingOutsideTheSegmentIsWritten(BufferAllocator allocator) throws Exception {
     try (Peer peer = peer(allocator);

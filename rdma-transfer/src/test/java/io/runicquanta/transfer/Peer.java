@@ -33,6 +33,11 @@ interface Peer extends AutoCloseable {
   /** Makes the peer vanish abruptly: kills the process, or closes the in-JVM engine. */
   void kill();
 
+  /** The peer's process, or null when it runs in this JVM. */
+  default ProcessHandle process() {
+    return null;
+  }
+
   @Override
   void close();
 
@@ -159,6 +164,11 @@ interface Peer extends AutoCloseable {
         @Override
         public void closeSegment() {
           call("close-segment");
+        }
+
+        @Override
+        public ProcessHandle process() {
+          return p.toHandle();
         }
 
         @Override

@@ -258,6 +258,7 @@ final class FabricTransport implements Transport {
   private static final class Op {
     final SliceOp slice;
     final CompletableFuture<Void> future = new CompletableFuture<>();
+    final long queuedNanos = System.nanoTime();
     int slot = -1;
     long fiAddr;
     long postedNanos;
@@ -466,6 +467,20 @@ final class FabricTransport implements Transport {
      * writes the same remote bytes again).
      */
     private void abandonStalled(long now) {
+      // Slices that never got a context slot (every slot held by operations the provider does not
+      // complete) fail too, or they would wait for good.
+      for (ArrayDeque<Op> q : List.of(toPost, delayed)) {
+        for (int i = q.size(); i > 0; i--) {
+          Op op = q.pollFirst();
+          if (now - op.queuedNanos > stallNanos && op.firstTryNanos == 0 && op.attempts == 0) {
+            op.future.completeExceptionally(new RailFailedException(index, "no operation slot free for "
+                + TimeUnit.NANOSECONDS.toMillis(stallNanos) + " ms (fabric.stallMillis): the provider is not"
+                + " completing operations", null));
+          } else {
+            q.addLast(op);
+          }
+        }
+      }
       long stalledPeer = -1;
       for (Op op : slots) {
         if (op != null && !op.abandoned && now - op.postedNanos > stallNanos) {

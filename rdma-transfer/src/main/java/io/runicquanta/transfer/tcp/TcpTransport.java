@@ -78,11 +78,16 @@ final class TcpTransport implements Transport {
   private final Rail[] rails;
   private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
+  private final long stallNanos;
+  private final Thread watchdog;
   private volatile boolean closed;
 
   TcpTransport(TransportContext context) {
     this.context = context;
     this.host = context.option("tcp.host", "127.0.0.1");
+    this.stallNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+        Long.parseLong(context.option("tcp.stallMillis", "5000")));
+    this.watchdog = thread("watchdog", this::watch);
     String bind = context.option("tcp.bind", host);
     this.rails = new Rail[context.rails()];
     boolean ok = false;
@@ -90,6 +95,7 @@ final class TcpTransport implements Transport {
       for (int i = 0; i < rails.length; i++) {
         rails[i] = new Rail(i, bind);
       }
+      watchdog.start();
       ok = true;
     } catch (IOException e) {
       throw new UncheckedIOException("tcp transport of engine '" + context.engineName()
@@ -148,6 +154,23 @@ final class TcpTransport implements Transport {
     return p.future;
   }
 
+  /**
+   * A connection with slices pending and no byte of progress for {@code tcp.stallMillis} (a peer that
+   * hangs without closing its socket) is failed, so its slices go to other rails and the memory they
+   * pin is released.
+   */
+  private void watch() {
+    while (!closed) {
+      java.util.concurrent.locks.LockSupport.parkNanos(Math.min(stallNanos / 4, 250_000_000L));
+      long now = System.nanoTime();
+      for (Connection c : List.copyOf(connections.values())) {
+        if ((!c.awaiting.isEmpty() || !c.sendQueue.isEmpty()) && now - c.lastProgressNanos > stallNanos) {
+          c.fail(new IOException("no progress for " + (stallNanos / 1_000_000) + " ms (tcp.stallMillis)"));
+        }
+      }
+    }
+  }
+
   @Override
   public void closeRail(int rail) {
     rails[rail].close();
@@ -161,6 +184,9 @@ final class TcpTransport implements Transport {
   @Override
   public void close() {
     closed = true;
+    if (watchdog != null) {
+      java.util.concurrent.locks.LockSupport.unpark(watchdog);
+    }
     for (int i = 0; i < rails.length; i++) {
       if (rails[i] != null) {
         closeRail(i);
@@ -264,6 +290,7 @@ final class TcpTransport implements Transport {
     volatile Thread receiver;
     volatile SocketChannel channel;
     volatile Throwable failure;
+    volatile long lastProgressNanos = System.nanoTime();
 
     Connection(int rail, String address, String mapKey) {
       this.rail = rail;
@@ -327,6 +354,7 @@ final class TcpTransport implements Transport {
           }
           if (n > 0) {
             writeFully(ch, bufs, n);
+            lastProgressNanos = System.nanoTime();
           }
           if (stop) {
             return;
@@ -366,6 +394,7 @@ final class TcpTransport implements Transport {
             throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
                 + ", message length " + msgLen);
           }
+          lastProgressNanos = System.nanoTime();
           Pending p = awaiting.poll();
           if (p == null || p.id != id) {
             throw new IOException("protocol error from " + address + ": response for request " + id

@@ -6,7 +6,9 @@ import io.runicquanta.transfer.spi.TransportProvider;
 
 /**
  * Provides the {@code tcp} transport. Options: {@code tcp.host} (address peers connect to, default
- * {@code 127.0.0.1}) and {@code tcp.bind} (address to listen on, default the host). Always available.
+ * {@code 127.0.0.1}), {@code tcp.bind} (address to listen on, default the host) and {@code
+ * tcp.stallMillis} (a connection with slices pending and no progress for this long is failed,
+ * default 5000). Always available.
  * Thread safe.
  */
 public final class TcpTransportProvider implements TransportProvider {
