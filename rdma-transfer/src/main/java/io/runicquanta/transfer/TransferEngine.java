@@ -33,7 +33,7 @@ public interface TransferEngine extends AutoCloseable {
     return new TransferEngineBuilder();
   }
 
-  /** The engine's name (unique per process for the local transport). */
+  /** The engine's name, used in thread names and errors. */
   String name();
 
   /** The transport's name. */
