@@ -1,0 +1,275 @@
+package io.runicquanta.bench.transfer;
+
+import io.runicquanta.bench.BenchFlags;
+import io.runicquanta.transfer.Segment;
+import io.runicquanta.transfer.SegmentDescriptor;
+import io.runicquanta.transfer.TransferEngine;
+import io.runicquanta.transfer.TransferEngineBuilder;
+import io.runicquanta.transfer.TransferRequest;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.memory.util.MemoryUtil;
+
+/**
+ * Throughput of the transfer engine (a main class, not a JMH benchmark, because the target is a second
+ * process that this class starts and stops).
+ *
+ * <p>For each transfer size (64 KiB, 1 MiB, 16 MiB), direction (READ, WRITE) and rail count (1, 2,
+ * 4) it runs back-to-back batches of {@code BATCH_BYTES} made of requests of that size, for {@code
+ * rq.bench.seconds} (default 1.5) after a short warm-up, and reports GB/s (10^9 bytes/s):
+ *
+ * <ul>
+ *   <li>{@code tcp} and {@code fabric} (provider {@code rq.bench.fabricProviders}, default {@code
+ *       tcp;ofi_rxm,shm}) with the target in a second JVM on loopback;
+ *   <li>{@code local} with both engines in this JVM;
+ *   <li>baseline "socket": the same bytes in chunks of the same size over one plain Java
+ *       SocketChannel between the same two processes (direct buffers on both ends);
+ *   <li>baseline "memcpy": the same bytes copied with {@code Unsafe.copyMemory} in this JVM.
+ * </ul>
+ *
+ * Ratios: tcp and fabric against the socket baseline of the same size and direction, local against
+ * memcpy of the same size. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
+ * benchmarks/target/benchmarks.jar io.runicquanta.bench.transfer.TransferBenchmark}.
+ */
+public final class TransferBenchmark {
+  static final long BATCH_BYTES = 32L << 20;
+  static final long SEGMENT_BYTES = 64L << 20;
+  static final long[] SIZES = {64L << 10, 1L << 20, 16L << 20};
+  static final int[] RAILS = {1, 2, 4};
+  static final double SECONDS = Double.parseDouble(System.getProperty("rq.bench.seconds", "0.5"));
+  static final int REPEATS = Integer.getInteger("rq.bench.repeats", 3);
+
+  private TransferBenchmark() {}
+
+  record Row(String transport, String op, long size, int rails, double gbps, String baseline, double ratio) {}
+
+  public static void main(String[] args) throws Exception {
+    List<Row> rows = new ArrayList<>();
+    Map<String, Double> socket = new LinkedHashMap<>();
+    Map<Long, Double> memcpy = new LinkedHashMap<>();
+    try (RootAllocator root = new RootAllocator(Long.MAX_VALUE)) {
+      String only = System.getProperty("rq.bench.transports", "local,tcp,fabric");
+      if (only.contains("local")) {
+        runLocal(root, rows, memcpy);
+      }
+      // tcp, with the socket baseline in the same peer process
+      if (only.contains("tcp")) {
+        runRemote(root, "tcp", Map.of(), rows, socket);
+      }
+      String providers = System.getProperty("rq.bench.fabricProviders", "tcp;ofi_rxm,shm");
+      for (String p : providers.split(",")) {
+        if (!p.isBlank() && only.contains("fabric")) {
+          // A provider that fails (for example shm's connection handshake never completing) gets one
+          // more try with a fresh peer; its rows are reported only from a complete run.
+          for (int attempt = 1; attempt <= 2; attempt++) {
+            List<Row> mine = new ArrayList<>();
+            try {
+              runRemote(root, "fabric", Map.of("fabric.provider", p.trim()), mine, socket);
+              rows.addAll(mine);
+              break;
+            } catch (Exception e) {
+              System.out.println("fabric " + p + " attempt " + attempt + ": not measured: " + e);
+            }
+          }
+        }
+      }
+    }
+    print(rows, socket, memcpy);
+  }
+
+  static void runLocal(RootAllocator root, List<Row> rows, Map<Long, Double> memcpy) throws Exception {
+    try (TransferEngine peer = engine(root, "local", 4, Map.of(), "bench-local-peer");
+        Segment target = peer.allocateSegment("bench", SEGMENT_BYTES)) {
+      for (int rails : RAILS) {
+        try (TransferEngine engine = engine(root, "local", rails, Map.of(), "bench-local-" + rails);
+            Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
+          for (long size : SIZES) {
+            for (String op : new String[] {"WRITE", "READ"}) {
+              double g = 0;
+              double base = 0;
+              for (int rep = 0; rep < REPEATS; rep++) {
+                base = Math.max(base, memcpy(root, size));
+                g = Math.max(g, engineRun(engine, local, target.descriptor(), op, size));
+              }
+              memcpy.merge(size, base, Math::max);
+              rows.add(new Row("local", op, size, rails, g, "memcpy", g / base));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static TransferEngine engine(RootAllocator root, String transport, int rails, Map<String, String> opts, String name) {
+    TransferEngineBuilder b = TransferEngine.builder().name(name).allocator(root).transport(transport).rails(rails);
+    opts.forEach(b::option);
+    return b.build();
+  }
+
+  static void runRemote(RootAllocator root, String transport, Map<String, String> opts, List<Row> rows,
+      Map<String, Double> socket) throws Exception {
+    String label = transport + (opts.containsKey("fabric.provider") ? "(" + opts.get("fabric.provider") + ")" : "");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of(BenchFlags.JVM_ARGS));
+    cmd.add("-Xmx512m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(TransferBenchPeer.class.getName());
+    cmd.add(transport);
+    cmd.add("4");
+    cmd.add(Long.toString(SEGMENT_BYTES));
+    opts.forEach((k, v) -> cmd.add(k + "=" + v));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("IPATH_NO_BACKTRACE", "1");
+    Process p = pb.start();
+    try {
+      BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String ready = in.readLine();
+      if (ready == null || !ready.startsWith("READY ")) {
+        throw new IllegalStateException(label + " peer did not start: " + ready);
+      }
+      String[] parts = ready.split(" ");
+      SegmentDescriptor remote = SegmentDescriptor.fromBytes(Base64.getDecoder().decode(parts[1]));
+      int port = Integer.parseInt(parts[2]);
+      ByteBuffer mem = ByteBuffer.allocateDirect((int) SEGMENT_BYTES);
+      try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+        ch.socket().setTcpNoDelay(true);
+        for (int rails : RAILS) {
+          try (TransferEngine engine = engine(root, transport, rails, opts, "bench-" + transport + "-" + rails);
+              Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
+            for (long size : SIZES) {
+              for (String op : new String[] {"WRITE", "READ"}) {
+                // Interleave baseline and engine runs, best of REPEATS each: the machine is shared.
+                double g = 0;
+                double base = 0;
+                for (int rep = 0; rep < REPEATS; rep++) {
+                  base = Math.max(base, socketRun(ch, mem, op, size));
+                  g = Math.max(g, engineRun(engine, local, remote, op, size));
+                }
+                socket.merge(op + "/" + size, base, Math::max);
+                rows.add(new Row(label, op, size, rails, g, "socket", g / base));
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      try (OutputStream o = p.getOutputStream()) {
+        o.write("exit\n".getBytes(StandardCharsets.UTF_8));
+      } catch (IOException ignored) {
+        // peer already gone
+      }
+      if (!p.waitFor(20, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  /** GB/s of back-to-back batches of BATCH_BYTES in requests of {@code size}. */
+  static double engineRun(TransferEngine engine, Segment local, SegmentDescriptor remote, String op, long size)
+      throws Exception {
+    List<TransferRequest> batch = new ArrayList<>();
+    for (long off = 0; off < BATCH_BYTES; off += size) {
+      batch.add(op.equals("WRITE")
+          ? TransferRequest.write(local, off, remote, off, size)
+          : TransferRequest.read(local, off, remote, off, size));
+    }
+    return measure(() -> engine.submit(batch).future().get(120, TimeUnit.SECONDS));
+  }
+
+  static double socketRun(SocketChannel ch, ByteBuffer mem, String op, long size) throws Exception {
+    ByteBuffer cmd = ByteBuffer.allocateDirect(9);
+    ByteBuffer ack = ByteBuffer.allocateDirect(1);
+    return measure(() -> {
+      cmd.clear();
+      cmd.put(op.equals("WRITE") ? (byte) 1 : (byte) 2).putLong(BATCH_BYTES).flip();
+      while (cmd.hasRemaining()) {
+        ch.write(cmd);
+      }
+      for (long off = 0; off < BATCH_BYTES; off += size) {
+        mem.clear().position((int) off).limit((int) (off + size));
+        while (mem.hasRemaining()) {
+          if ((op.equals("WRITE") ? ch.write(mem) : ch.read(mem)) < 0) {
+            throw new IOException("peer closed");
+          }
+        }
+      }
+      if (op.equals("WRITE")) {
+        ack.clear();
+        while (ack.hasRemaining()) {
+          ch.read(ack);
+        }
+      }
+      return null;
+    });
+  }
+
+  static double memcpy(RootAllocator root, long size) throws Exception {
+    try (ArrowBuf src = root.buffer(SEGMENT_BYTES); ArrowBuf dst = root.buffer(SEGMENT_BYTES)) {
+      src.setZero(0, SEGMENT_BYTES);
+      dst.setZero(0, SEGMENT_BYTES);
+      return measure(() -> {
+        for (long off = 0; off < BATCH_BYTES; off += size) {
+          MemoryUtil.copyMemory(src.memoryAddress() + off, dst.memoryAddress() + off, size);
+        }
+        return null;
+      });
+    }
+  }
+
+  interface Step {
+    Object run() throws Exception;
+  }
+
+  static double measure(Step step) throws Exception {
+    long warm = System.nanoTime() + (long) (0.3e9 * SECONDS);
+    do {
+      step.run();
+    } while (System.nanoTime() < warm);
+    long bytes = 0;
+    long t0 = System.nanoTime();
+    long end = t0 + (long) (SECONDS * 1e9);
+    do {
+      step.run();
+      bytes += BATCH_BYTES;
+    } while (System.nanoTime() < end);
+    return bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
+  }
+
+  static String size(long s) {
+    return s >= (1 << 20) ? (s >> 20) + " MiB" : (s >> 10) + " KiB";
+  }
+
+  static void print(List<Row> rows, Map<String, Double> socket, Map<Long, Double> memcpy) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("\nBaselines (GB/s):\n\n| baseline | op | size | GB/s |\n|---|---|---|---|\n");
+    memcpy.forEach((s, g) -> sb.append(String.format(Locale.ROOT, "| memcpy | copy | %s | %.2f |%n", size(s), g)));
+    socket.forEach((k, g) -> {
+      String[] kp = k.split("/");
+      sb.append(String.format(Locale.ROOT, "| socket | %s | %s | %.2f |%n", kp[0], size(Long.parseLong(kp[1])), g));
+    });
+    sb.append("\n| transport | op | size | rails | GB/s | vs baseline | ratio |\n|---|---|---|---|---|---|---|\n");
+    for (Row r : rows) {
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %s | %.2fx |%n",
+          r.transport(), r.op(), size(r.size()), r.rails(), r.gbps(), r.baseline(), r.ratio()));
+    }
+    System.out.println(sb);
+  }
+}

@@ -1,0 +1,617 @@
+package io.runicquanta.transfer;
+
+import io.runicquanta.transfer.spi.MemoryRegistration;
+import io.runicquanta.transfer.spi.SliceOp;
+import io.runicquanta.transfer.spi.TargetSegments;
+import io.runicquanta.transfer.spi.Transport;
+import io.runicquanta.transfer.spi.TransportContext;
+import io.runicquanta.transfer.spi.TransportProvider;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * The engine: segment table, slicing, striping, byte limit, retries and timeouts over one {@link
+ * Transport}.
+ *
+ * <h2>Scheduling</h2>
+ *
+ * Each request is cut into slices of at most {@code sliceBytes}. Slices wait in one FIFO queue for
+ * all batches; {@link #pump()} moves them onto rails while the bytes in flight stay within {@code
+ * maxBytesInFlight} (one slice may always run, so a slice larger than the limit still progresses).
+ * A slice goes to the least loaded rail that its batch has not seen fail (ties rotate), so a large
+ * request runs concurrently on every rail. {@code pump} is a drain loop guarded by a counter, so a
+ * transport that completes a slice on the calling thread does not recurse.
+ *
+ * <h2>Faults</h2>
+ *
+ * A slice failing with {@link RailFailedException} marks its rail dead for its batch (a rail that
+ * broke towards one peer may still work for another, and the next batch tries it again) and goes
+ * back to the head of the queue; when every rail of the batch is dead the request fails with all the
+ * rail errors attached. {@link TransferRefusedException} fails the request at once. Each request has
+ * a timer that fails it when its timeout passes; slices of a failed or cancelled request still queued
+ * are dropped, those on a rail finish on their own.
+ *
+ * <h2>Target side</h2>
+ *
+ * As {@link TargetSegments}, the engine checks remote requests for transports whose target runs code
+ * (local, tcp): the segment must exist under the presented name and key, be open, and contain the
+ * whole range; the access pins the segment until done so that close never frees memory in use.
+ */
+final class DefaultTransferEngine implements TransferEngine, TargetSegments {
+  private final String name;
+  private final String transportName;
+  private final int rails;
+  private final int sliceBytes;
+  private final long maxBytesInFlight;
+  private final Duration defaultTimeout;
+  private final BufferAllocator allocator;
+  private final Transport transport;
+  private final ConcurrentHashMap<String, DefaultSegment> segments = new ConcurrentHashMap<>();
+  private final AtomicLong keys = new AtomicLong(System.nanoTime() & 0xFFFF_FFFFL);
+  private final ScheduledThreadPoolExecutor timer;
+  private final LongAdder[] railBytes;
+  private final long[] railLoad;
+  private final boolean[] railClosed;
+  private final Object lock = new Object();
+  private final ArrayDeque<Slice> queue = new ArrayDeque<>();
+  private final java.util.Set<Batch> active = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+  private final AtomicInteger pumpWip = new AtomicInteger();
+  private long inFlightBytes;
+  private int rotate;
+  private volatile boolean closed;
+
+  DefaultTransferEngine(TransferEngineBuilder b) {
+    this.name = b.name;
+    this.transportName = b.transport;
+    this.rails = b.rails;
+    this.sliceBytes = b.sliceBytes;
+    this.maxBytesInFlight = b.maxBytesInFlight;
+    this.defaultTimeout = b.requestTimeout;
+    this.railBytes = new LongAdder[rails];
+    for (int i = 0; i < rails; i++) {
+      railBytes[i] = new LongAdder();
+    }
+    this.railLoad = new long[rails];
+    this.railClosed = new boolean[rails];
+    TransportProvider provider = b.registry.provider(b.transport);
+    Throwable cause = provider.unavailabilityCause();
+    if (cause != null) {
+      throw new TransportUnavailableException(
+          "transport '" + b.transport + "' is unavailable on this machine: " + cause.getMessage(), cause);
+    }
+    this.allocator = b.allocator.newChildAllocator("transfer-engine-" + name, 0, b.allocator.getLimit());
+    boolean ok = false;
+    try {
+      this.transport = provider.open(new TransportContext(name, rails, b.options, this));
+      ok = true;
+    } finally {
+      if (!ok) {
+        allocator.close();
+      }
+    }
+    timer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "rq-transfer-" + name + "-timer");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.setRemoveOnCancelPolicy(true);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String transport() {
+    return transportName;
+  }
+
+  @Override
+  public int rails() {
+    return rails;
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  @Override
+  public Segment registerSegment(String segmentName, ArrowBuf memory) {
+    if (memory == null || memory.capacity() <= 0) {
+      throw new IllegalArgumentException(
+          "segment memory must be a non-empty buffer, got " + (memory == null ? "null" : memory.capacity() + " bytes"));
+    }
+    return register(segmentName, memory, false);
+  }
+
+  @Override
+  public Segment allocateSegment(String segmentName, long lengthBytes) {
+    if (lengthBytes <= 0) {
+      throw new IllegalArgumentException("segment length must be >= 1 byte, got " + lengthBytes);
+    }
+    checkName(segmentName);
+    ArrowBuf buf = allocator.buffer(lengthBytes);
+    boolean ok = false;
+    try {
+      buf.setZero(0, lengthBytes);
+      Segment s = register(segmentName, buf, true);
+      ok = true;
+      return s;
+    } finally {
+      if (!ok) {
+        buf.close();
+      }
+    }
+  }
+
+  private static void checkName(String segmentName) {
+    if (segmentName == null || segmentName.isEmpty() || segmentName.length() > 1024) {
+      throw new IllegalArgumentException("segment name must be 1..1024 chars, got " + segmentName);
+    }
+  }
+
+  private Segment register(String segmentName, ArrowBuf memory, boolean owned) {
+    checkName(segmentName);
+    checkOpen();
+    DefaultSegment seg = new DefaultSegment(this, keys.incrementAndGet(), segmentName, memory, owned);
+    if (segments.putIfAbsent(segmentName, seg) != null) {
+      throw new IllegalArgumentException(
+          "segment name '" + segmentName + "' already registered in engine '" + name + "'");
+    }
+    boolean ok = false;
+    try {
+      MemoryRegistration reg = transport.register(segmentName, seg.key, seg.address(), seg.length());
+      seg.registered(reg, new SegmentDescriptor(segmentName, seg.length(), transportName, reg.endpoints()));
+      ok = true;
+      return seg;
+    } finally {
+      if (!ok) {
+        segments.remove(segmentName, seg);
+      }
+    }
+  }
+
+  void forget(DefaultSegment seg) {
+    segments.remove(seg.name(), seg);
+  }
+
+  @Override
+  public TargetAccess acquire(String segmentName, long key, long offset, long length, TransferOp op) {
+    DefaultSegment seg = segments.get(segmentName);
+    if (seg == null) {
+      throw new TransferRefusedException(
+          "unknown or closed segment '" + segmentName + "' on engine '" + name + "'");
+    }
+    if (seg.key != key) {
+      throw new TransferRefusedException(
+          "segment '" + segmentName + "' on engine '" + name + "': key " + key
+              + " does not match registration key " + seg.key + " (stale or forged descriptor)");
+    }
+    if (offset < 0 || length < 0 || offset > seg.length() - length) {
+      throw new TransferRefusedException(
+          op + " range [" + offset + ", +" + length + ") outside segment '" + segmentName
+              + "' of " + seg.length() + " bytes on engine '" + name + "'");
+    }
+    if (!seg.tryAcquire()) {
+      throw new TransferRefusedException(
+          "segment '" + segmentName + "' on engine '" + name + "' is closed");
+    }
+    long address = seg.address() + offset;
+    return new TargetAccess() {
+      private boolean released;
+
+      @Override
+      public long address() {
+        return address;
+      }
+
+      @Override
+      public void close() {
+        if (!released) {
+          released = true;
+          seg.release();
+        }
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  @Override
+  public TransferBatch submit(List<TransferRequest> requests, Duration timeout) {
+    checkOpen();
+    if (requests == null || requests.isEmpty()) {
+      throw new IllegalArgumentException("batch must hold at least one request, got " + requests);
+    }
+    Duration t = timeout == null ? defaultTimeout : timeout;
+    if (t.isNegative() || t.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, got " + t);
+    }
+    for (int i = 0; i < requests.size(); i++) {
+      validate(i, requests.get(i));
+    }
+    Batch batch = new Batch(requests.size());
+    List<Slice> slices = new ArrayList<>();
+    for (int i = 0; i < requests.size(); i++) {
+      TransferRequest tr = requests.get(i);
+      Request r = new Request(batch, i, tr);
+      batch.requests.add(r.future);
+      batch.bytes += tr.length();
+      for (long off = 0; off < tr.length(); off += sliceBytes) {
+        slices.add(new Slice(r, off, (int) Math.min(sliceBytes, tr.length() - off)));
+      }
+    }
+    batch.all = CompletableFuture.allOf(batch.requests.toArray(new CompletableFuture<?>[0]));
+    long nanos = t.toNanos();
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("transfer engine '" + name + "' is closed");
+      }
+      for (Slice s : slices) {
+        queue.addLast(s);
+      }
+      active.add(batch);
+      // All requests of a batch start together with the same timeout: one timer per batch fails
+      // those still running when it fires.
+      batch.timeoutTask = timer.schedule(() -> {
+        for (CompletableFuture<Void> f : batch.requests) {
+          Request r = ((RequestFuture) f).request;
+          if (!f.isDone()) {
+            r.fail(new TransferTimeoutException("request " + r.describe() + " timed out after " + t.toMillis() + " ms"));
+          }
+        }
+      }, nanos, TimeUnit.NANOSECONDS);
+    }
+    batch.all.whenComplete((v, e) -> {
+      batch.timeoutTask.cancel(false);
+      synchronized (lock) {
+        active.remove(batch);
+      }
+    });
+    pump();
+    return batch;
+  }
+
+  private void validate(int i, TransferRequest r) {
+    if (!(r.local() instanceof DefaultSegment seg) || seg.engine != this) {
+      throw new IllegalArgumentException(
+          "request " + i + ": local segment " + r.local() + " does not belong to engine '" + name + "'");
+    }
+    if (!seg.isOpen()) {
+      throw new IllegalArgumentException("request " + i + ": local segment '" + seg.name() + "' is closed");
+    }
+    if (!r.remote().transport().equals(transportName)) {
+      throw new IllegalArgumentException(
+          "request " + i + ": remote segment '" + r.remote().name() + "' is registered with transport '"
+              + r.remote().transport() + "', this engine uses '" + transportName + "'");
+    }
+    if (r.remoteOffset() > r.remote().length() - r.length()) {
+      throw new IllegalArgumentException(
+          "request " + i + ": remote range [" + r.remoteOffset() + ", +" + r.length()
+              + ") outside segment '" + r.remote().name() + "' of " + r.remote().length() + " bytes");
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("transfer engine '" + name + "' is closed");
+    }
+  }
+
+  /** Drain loop: moves queued slices onto rails within the byte limit. */
+  private void pump() {
+    if (pumpWip.getAndIncrement() != 0) {
+      return;
+    }
+    do {
+      List<Slice> issue = new ArrayList<>();
+      List<Slice> noRail = new ArrayList<>();
+      synchronized (lock) {
+        while (!queue.isEmpty()) {
+          Slice s = queue.peekFirst();
+          if (s.request.future.isDone()) {
+            queue.pollFirst();
+            continue;
+          }
+          if (inFlightBytes > 0 && inFlightBytes + s.length > maxBytesInFlight) {
+            break;
+          }
+          queue.pollFirst();
+          int rail = pickRail(s.request.batch);
+          if (rail < 0) {
+            noRail.add(s);
+            continue;
+          }
+          s.rail = rail;
+          inFlightBytes += s.length;
+          railLoad[rail] += s.length;
+          issue.add(s);
+        }
+      }
+      for (Slice s : noRail) {
+        s.request.failNoRail();
+      }
+      for (Slice s : issue) {
+        start(s);
+      }
+    } while (pumpWip.decrementAndGet() != 0);
+  }
+
+  private int pickRail(Batch batch) {
+    int best = -1;
+    long bestLoad = Long.MAX_VALUE;
+    int start = rotate++;
+    for (int k = 0; k < rails; k++) {
+      int r = Math.floorMod(start + k, rails);
+      if (railClosed[r] || batch.isDead(r)) {
+        continue;
+      }
+      if (railLoad[r] < bestLoad) {
+        best = r;
+        bestLoad = railLoad[r];
+      }
+    }
+    return best;
+  }
+
+  private void start(Slice s) {
+    Request r = s.request;
+    DefaultSegment local = (DefaultSegment) r.req.local();
+    if (!local.tryAcquire()) {
+      finish(s, new TransferException("local segment '" + local.name() + "' was closed during " + r.describe()), false);
+      return;
+    }
+    CompletableFuture<Void> f;
+    try {
+      f = transport.submit(s.rail, new SliceOp(r.req.op(), local.registration(),
+          local.address() + r.req.localOffset() + s.offset, r.req.remote(), r.req.remoteOffset() + s.offset, s.length));
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete((v, e) -> finish(s, e, true));
+  }
+
+  private void finish(Slice s, Throwable e, boolean acquired) {
+    Request r = s.request;
+    if (acquired) {
+      ((DefaultSegment) r.req.local()).release();
+    }
+    synchronized (lock) {
+      inFlightBytes -= s.length;
+      railLoad[s.rail] -= s.length;
+    }
+    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause == null) {
+      railBytes[s.rail].add(s.length);
+      if (r.remaining.addAndGet(-s.length) == 0) {
+        r.future.complete(null);
+      }
+    } else if (cause instanceof RailFailedException rf) {
+      r.batch.markDead(s.rail, rf);
+      if (!r.future.isDone()) {
+        synchronized (lock) {
+          if (!closed) {
+            queue.addFirst(s);
+          }
+        }
+        if (closed) {
+          r.fail(new TransferException("transfer engine '" + name + "' closed during " + r.describe(), cause));
+        }
+      }
+    } else if (cause instanceof TransferException te) {
+      r.fail(te);
+    } else {
+      r.fail(new TransferException("slice of " + r.describe() + " failed on rail " + s.rail + ": " + cause, cause));
+    }
+    pump();
+  }
+
+  @Override
+  public long[] railBytes() {
+    long[] out = new long[rails];
+    for (int i = 0; i < rails; i++) {
+      out[i] = railBytes[i].sum();
+    }
+    return out;
+  }
+
+  @Override
+  public void closeRail(int rail) {
+    if (rail < 0 || rail >= rails) {
+      throw new IllegalArgumentException("rail must be 0.." + (rails - 1) + ", got " + rail);
+    }
+    synchronized (lock) {
+      railClosed[rail] = true;
+    }
+    transport.closeRail(rail);
+    pump();
+  }
+
+  @Override
+  public void close() {
+    List<Batch> pending;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      queue.clear();
+      pending = new ArrayList<>(active);
+    }
+    for (Batch b : pending) {
+      for (CompletableFuture<Void> f : b.requests) {
+        Request r = ((RequestFuture) f).request;
+        r.fail(new TransferException("transfer engine '" + name + "' closed with " + r.describe() + " pending"));
+      }
+    }
+    Throwable failure = null;
+    try {
+      transport.close();
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    for (DefaultSegment seg : List.copyOf(segments.values())) {
+      try {
+        seg.close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    timer.shutdownNow();
+    try {
+      allocator.close();
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure instanceof RuntimeException re) {
+      throw re;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TransferEngine[" + name + ", " + transportName + ", " + rails + " rails]";
+  }
+
+  // ---------------------------------------------------------------- state objects
+
+  private final class Batch implements TransferBatch {
+    final List<CompletableFuture<Void>> requests;
+    final RailFailedException[] dead;
+    CompletableFuture<Void> all;
+    volatile ScheduledFuture<?> timeoutTask;
+    long bytes;
+
+    Batch(int n) {
+      requests = new ArrayList<>(n);
+      dead = new RailFailedException[rails];
+    }
+
+    synchronized boolean isDead(int rail) {
+      return dead[rail] != null;
+    }
+
+    synchronized void markDead(int rail, RailFailedException e) {
+      if (dead[rail] == null) {
+        dead[rail] = e;
+      }
+    }
+
+    synchronized List<RailFailedException> failures() {
+      List<RailFailedException> out = new ArrayList<>();
+      for (RailFailedException e : dead) {
+        if (e != null) {
+          out.add(e);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public CompletableFuture<Void> future() {
+      return all;
+    }
+
+    @Override
+    public List<CompletableFuture<Void>> requests() {
+      return List.copyOf(requests);
+    }
+
+    @Override
+    public long bytes() {
+      return bytes;
+    }
+
+    @Override
+    public boolean cancel() {
+      boolean any = false;
+      for (CompletableFuture<Void> f : requests) {
+        any |= f.cancel(false);
+      }
+      return any;
+    }
+  }
+
+  /** A request's future, able to name its request for the engine. */
+  private static final class RequestFuture extends CompletableFuture<Void> {
+    final Request request;
+
+    RequestFuture(Request request) {
+      this.request = request;
+    }
+  }
+
+  private final class Request {
+    final Batch batch;
+    final int index;
+    final TransferRequest req;
+    final RequestFuture future;
+    final AtomicLong remaining;
+
+    Request(Batch batch, int index, TransferRequest req) {
+      this.batch = batch;
+      this.index = index;
+      this.req = req;
+      this.future = new RequestFuture(this);
+      this.remaining = new AtomicLong(req.length());
+    }
+
+    void fail(Throwable e) {
+      future.completeExceptionally(e);
+    }
+
+    void failNoRail() {
+      List<RailFailedException> causes = batch.failures();
+      StringBuilder sb = new StringBuilder("no rail left for ").append(describe()).append(": ");
+      for (int i = 0; i < causes.size(); i++) {
+        sb.append(i == 0 ? "" : "; ").append(causes.get(i).getMessage());
+      }
+      if (causes.isEmpty()) {
+        sb.append("every rail of engine '").append(name).append("' is closed");
+      }
+      TransferException e = new TransferException(sb.toString(), causes.isEmpty() ? null : causes.get(0));
+      for (int i = 1; i < causes.size(); i++) {
+        e.addSuppressed(causes.get(i));
+      }
+      fail(e);
+    }
+
+    String describe() {
+      return req.op() + " #" + index + " of " + req.length() + " bytes, local '" + req.local().name()
+          + "'+" + req.localOffset() + ", remote '" + req.remote().name() + "'+" + req.remoteOffset();
+    }
+  }
+
+  private static final class Slice {
+    final Request request;
+    final long offset;
+    final int length;
+    int rail;
+
+    Slice(Request request, long offset, int length) {
+      this.request = request;
+      this.offset = offset;
+      this.length = length;
+    }
+  }
+}

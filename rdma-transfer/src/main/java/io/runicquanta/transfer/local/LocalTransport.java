@@ -1,0 +1,213 @@
+package io.runicquanta.transfer.local;
+
+import io.runicquanta.transfer.RailEndpoint;
+import io.runicquanta.transfer.RailFailedException;
+import io.runicquanta.transfer.TransferException;
+import io.runicquanta.transfer.TransferOp;
+import io.runicquanta.transfer.spi.MemoryRegistration;
+import io.runicquanta.transfer.spi.SliceOp;
+import io.runicquanta.transfer.spi.TargetSegments;
+import io.runicquanta.transfer.spi.Transport;
+import io.runicquanta.transfer.spi.TransportContext;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.arrow.memory.util.MemoryUtil;
+
+/**
+ * Same-JVM transport. Every instance enters a process-wide table under a unique id; a rail endpoint
+ * is {@code local:<id>:<rail>}. Each rail is one thread ({@code rq-transfer-<engine>-local-r<i>}, see {@link Lane})
+ * that, per slice, finds the target instance, asks its {@link TargetSegments} to check and pin the
+ * range, and copies once with {@code Unsafe.copyMemory}. A closed rail (on either side) fails its
+ * slices with {@link RailFailedException}.
+ */
+final class LocalTransport implements Transport {
+  private static final ConcurrentHashMap<Long, LocalTransport> PEERS = new ConcurrentHashMap<>();
+  private static final AtomicLong IDS = new AtomicLong();
+
+  private final long id = IDS.incrementAndGet();
+  private final TransportContext context;
+  private final Lane[] lanes;
+  private volatile boolean closed;
+
+  LocalTransport(TransportContext context) {
+    this.context = context;
+    this.lanes = new Lane[context.rails()];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = new Lane(i);
+    }
+    PEERS.put(id, this);
+  }
+
+  @Override
+  public String name() {
+    return LocalTransportProvider.NAME;
+  }
+
+  @Override
+  public int rails() {
+    return lanes.length;
+  }
+
+  @Override
+  public MemoryRegistration register(String segmentName, long key, long address, long length) {
+    List<RailEndpoint> eps = new ArrayList<>(lanes.length);
+    for (int i = 0; i < lanes.length; i++) {
+      eps.add(new RailEndpoint(("local:" + id + ":" + i).getBytes(StandardCharsets.US_ASCII), key, 0));
+    }
+    List<RailEndpoint> endpoints = List.copyOf(eps);
+    return new MemoryRegistration() {
+      @Override
+      public List<RailEndpoint> endpoints() {
+        return endpoints;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
+  public CompletableFuture<Void> submit(int rail, SliceOp slice) {
+    Lane lane = lanes[rail];
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (lane.closed) {
+      f.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
+      return f;
+    }
+    Copy c = new Copy(rail, slice, f);
+    lane.queue.add(c);
+    if (lane.parked) {
+      LockSupport.unpark(lane.thread);
+    }
+    if (lane.closed && lane.queue.remove(c)) {
+      f.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
+    }
+    return f;
+  }
+
+  private void copy(int rail, SliceOp s) {
+    RailEndpoint ep = s.remote().rails().get(rail % s.remote().rails().size());
+    String addr = new String(ep.address(), StandardCharsets.US_ASCII);
+    String[] parts = addr.split(":");
+    if (parts.length != 3 || !parts[0].equals("local")) {
+      throw new TransferException("not a local endpoint address: " + addr);
+    }
+    LocalTransport target = PEERS.get(Long.parseLong(parts[1]));
+    int targetRail = Integer.parseInt(parts[2]);
+    if (target == null || target.closed) {
+      throw new RailFailedException(rail, "local peer " + addr + " is closed", null);
+    }
+    if (targetRail >= target.lanes.length || target.lanes[targetRail].closed) {
+      throw new RailFailedException(rail, "local peer rail " + addr + " is closed", null);
+    }
+    try (TargetSegments.TargetAccess access = target.context.segments()
+        .acquire(s.remote().name(), ep.key(), s.remoteOffset(), s.length(), s.op())) {
+      if (s.op() == TransferOp.WRITE) {
+        MemoryUtil.copyMemory(s.localAddress(), access.address(), s.length());
+      } else {
+        MemoryUtil.copyMemory(access.address(), s.localAddress(), s.length());
+      }
+    }
+  }
+
+  @Override
+  public void closeRail(int rail) {
+    lanes[rail].close();
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    PEERS.remove(id);
+    for (Lane lane : lanes) {
+      lane.close();
+    }
+  }
+
+  private final class Copy implements Runnable {
+    final int rail;
+    final SliceOp slice;
+    final CompletableFuture<Void> future;
+
+    Copy(int rail, SliceOp slice, CompletableFuture<Void> future) {
+      this.rail = rail;
+      this.slice = slice;
+      this.future = future;
+    }
+
+    @Override
+    public void run() {
+      try {
+        copy(rail, slice);
+        future.complete(null);
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
+
+  /**
+   * One rail: a thread that runs copies from a lock-free queue, spinning briefly before it parks so
+   * that back-to-back slices do not pay a wake-up each.
+   */
+  private final class Lane implements Runnable {
+    static final int SPINS = 2000;
+    final int rail;
+    final ConcurrentLinkedQueue<Copy> queue = new ConcurrentLinkedQueue<>();
+    final Thread thread;
+    volatile boolean parked;
+    volatile boolean closed;
+
+    Lane(int rail) {
+      this.rail = rail;
+      this.thread = new Thread(this, "rq-transfer-" + context.engineName() + "-local-r" + rail);
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void run() {
+      int idle = 0;
+      while (!closed) {
+        Copy c = queue.poll();
+        if (c != null) {
+          c.run();
+          idle = 0;
+        } else if (++idle < SPINS) {
+          Thread.onSpinWait();
+        } else {
+          parked = true;
+          if (queue.isEmpty() && !closed) {
+            LockSupport.parkNanos(1_000_000L);
+          }
+          parked = false;
+        }
+      }
+    }
+
+    synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      LockSupport.unpark(thread);
+      try {
+        thread.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      for (Copy c; (c = queue.poll()) != null; ) {
+        c.future.completeExceptionally(new RailFailedException(rail, "local rail closed", null));
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.runicquanta.transfer.spi;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An open transport with a fixed number of rails, serving both sides: it initiates slices for its
+ * engine and serves remote peers' requests against the engine's {@link TargetSegments}. Thread safe.
+ * {@link #close()} is idempotent: it fails every pending slice with a {@link
+ * io.runicquanta.transfer.RailFailedException}, stops its threads and frees its native resources.
+ */
+public interface Transport extends AutoCloseable {
+  /** The provider's name. */
+  String name();
+
+  /** Number of rails. */
+  int rails();
+
+  /**
+   * Registers memory with every rail. The caller owns the result and closes it before freeing the
+   * memory.
+   *
+   * @param segmentName name peers use
+   * @param key registration key peers must present (unique per registration within the engine)
+   * @param address native address
+   * @param length bytes
+   */
+  MemoryRegistration register(String segmentName, long key, long address, long length);
+
+  /**
+   * Starts one slice on one rail; does not block on the network. The future completes when the
+   * bytes are in place, or exceptionally as described in the package comment.
+   *
+   * @param rail rail index, {@code 0 <= rail < rails()}
+   */
+  CompletableFuture<Void> submit(int rail, SliceOp slice);
+
+  /**
+   * Closes one rail as if its link failed: its pending slices fail with {@link
+   * io.runicquanta.transfer.RailFailedException}, later slices on it fail at once, and peers can no
+   * longer reach this side through it. Idempotent.
+   */
+  void closeRail(int rail);
+
+  @Override
+  void close();
+}

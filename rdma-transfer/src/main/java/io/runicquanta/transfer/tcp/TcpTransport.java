@@ -1,0 +1,606 @@
+package io.runicquanta.transfer.tcp;
+
+import io.runicquanta.transfer.RailEndpoint;
+import io.runicquanta.transfer.RailFailedException;
+import io.runicquanta.transfer.TransferException;
+import io.runicquanta.transfer.TransferOp;
+import io.runicquanta.transfer.TransferRefusedException;
+import io.runicquanta.transfer.spi.MemoryRegistration;
+import io.runicquanta.transfer.spi.SliceOp;
+import io.runicquanta.transfer.spi.TargetSegments;
+import io.runicquanta.transfer.spi.Transport;
+import io.runicquanta.transfer.spi.TransportContext;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.arrow.memory.util.MemoryUtil;
+
+/**
+ * One-sided READ/WRITE over TCP with Java NIO.
+ *
+ * <h2>Topology and threads</h2>
+ *
+ * Each rail listens on its own socket ({@code rq-transfer-<engine>-tcp-accept-r<i>}); its endpoint
+ * address is {@code host:port}. The initiator opens one connection per (rail, peer endpoint) on first
+ * use, with a sender thread (requests and WRITE payload) and a receiver thread (responses and READ
+ * payload), so slices are pipelined. Every accepted connection gets a serving thread on the target.
+ * A connection that breaks fails all its slices with {@link RailFailedException} and is forgotten; the
+ * next slice for that peer on that rail connects again.
+ *
+ * <h2>Wire format (big-endian)</h2>
+ *
+ * Request, 36 bytes + name: magic {@code "RQT1"} (int32), op (int8: 1 READ, 2 WRITE), 0 (int8), name
+ * length (int16), request id (int64), registration key (int64), segment offset (int64), length
+ * (int32), segment name (UTF-8); a WRITE is followed by {@code length} payload bytes. Response, 20
+ * bytes + message: magic, status (int8: 0 OK, 1 REFUSED), three zero bytes, request id (int64),
+ * message length (int32), message (UTF-8); an OK READ is followed by {@code length} payload bytes.
+ * Responses come in request order on a connection; the id is checked anyway.
+ *
+ * <h2>Target-side checks</h2>
+ *
+ * Before touching memory the serving thread asks the engine's {@link TargetSegments} to check the
+ * name, key, range and open state and to pin the segment. A refused WRITE's payload is read into a
+ * small scratch buffer and dropped, so the stream stays in step and no byte lands outside a segment.
+ *
+ * <h2>No heap copies</h2>
+ *
+ * Payload moves between the socket and the segment through direct {@link ByteBuffer} views over the
+ * registered memory ({@code MemoryUtil.directBuffer}); headers use per-connection direct buffers.
+ */
+final class TcpTransport implements Transport {
+  static final int MAGIC_REQ = 0x52515431; // "RQT1"
+  static final int MAGIC_RESP = 0x52515452; // "RQTR"
+  static final int REQ_HEADER = 36;
+  static final int RESP_HEADER = 20;
+  static final byte OP_READ = 1;
+  static final byte OP_WRITE = 2;
+  static final byte OK = 0;
+  static final byte REFUSED = 1;
+  static final int READ_AHEAD = 4096;
+  static final int MAX_BATCH = 64;
+
+  private final TransportContext context;
+  private final String host;
+  private final Rail[] rails;
+  private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final long stallNanos;
+  private final Thread watchdog;
+  private volatile boolean closed;
+
+  TcpTransport(TransportContext context) {
+    this.context = context;
+    this.host = context.option("tcp.host", "127.0.0.1");
+    this.stallNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+        Long.parseLong(context.option("tcp.stallMillis", "5000")));
+    this.watchdog = thread("watchdog", this::watch);
+    String bind = context.option("tcp.bind", host);
+    this.rails = new Rail[context.rails()];
+    boolean ok = false;
+    try {
+      for (int i = 0; i < rails.length; i++) {
+        rails[i] = new Rail(i, bind);
+      }
+      watchdog.start();
+      ok = true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("tcp transport of engine '" + context.engineName()
+          + "' cannot listen on " + bind + ": " + e.getMessage(), e);
+    } finally {
+      if (!ok) {
+        close();
+      }
+    }
+  }
+
+  @Override
+  public String name() {
+    return TcpTransportProvider.NAME;
+  }
+
+  @Override
+  public int rails() {
+    return rails.length;
+  }
+
+  @Override
+  public MemoryRegistration register(String segmentName, long key, long address, long length) {
+    List<RailEndpoint> eps = new ArrayList<>(rails.length);
+    for (Rail r : rails) {
+      eps.add(new RailEndpoint((host + ":" + r.port).getBytes(StandardCharsets.US_ASCII), key, 0));
+    }
+    List<RailEndpoint> endpoints = List.copyOf(eps);
+    return new MemoryRegistration() {
+      @Override
+      public List<RailEndpoint> endpoints() {
+        return endpoints;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
+  public CompletableFuture<Void> submit(int rail, SliceOp slice) {
+    Pending p = new Pending(ids.incrementAndGet(), slice);
+    Rail r = rails[rail];
+    RailEndpoint ep = slice.remote().rails().get(rail % slice.remote().rails().size());
+    String address = new String(ep.address(), StandardCharsets.US_ASCII);
+    p.key = ep.key();
+    if (r.closed || closed) {
+      p.future.completeExceptionally(new RailFailedException(rail, "tcp rail closed", null));
+      return p.future;
+    }
+    String connKey = rail + "/" + address;
+    Connection c = connections.computeIfAbsent(connKey, k -> new Connection(rail, address, k));
+    if (!c.enqueue(p)) {
+      p.future.completeExceptionally(new RailFailedException(rail, "tcp connection to " + address + " broke", c.failure));
+    }
+    return p.future;
+  }
+
+  /**
+   * A connection with slices pending and no byte of progress for {@code tcp.stallMillis} (a peer that
+   * hangs without closing its socket) is failed, so its slices go to other rails and the memory they
+   * pin is released.
+   */
+  private void watch() {
+    while (!closed) {
+      java.util.concurrent.locks.LockSupport.parkNanos(Math.min(stallNanos / 4, 250_000_000L));
+      long now = System.nanoTime();
+      for (Connection c : List.copyOf(connections.values())) {
+        if ((!c.awaiting.isEmpty() || !c.sendQueue.isEmpty()) && now - c.lastProgressNanos > stallNanos) {
+          c.fail(new IOException("no progress for " + (stallNanos / 1_000_000) + " ms (tcp.stallMillis)"));
+        }
+      }
+    }
+  }
+
+  @Override
+  public void closeRail(int rail) {
+    rails[rail].close();
+    for (Connection c : List.copyOf(connections.values())) {
+      if (c.rail == rail) {
+        c.fail(new IOException("rail closed"));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (watchdog != null) {
+      java.util.concurrent.locks.LockSupport.unpark(watchdog);
+    }
+    for (int i = 0; i < rails.length; i++) {
+      if (rails[i] != null) {
+        closeRail(i);
+      }
+    }
+    for (Connection c : List.copyOf(connections.values())) {
+      c.fail(new IOException("transport closed"));
+    }
+    for (Rail r : rails) {
+      if (r != null) {
+        r.join();
+      }
+    }
+  }
+
+  static ByteBuffer view(long address, int length) {
+    return MemoryUtil.directBuffer(address, length);
+  }
+
+  static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      if (ch.read(b) < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+    }
+  }
+
+  static void writeFully(SocketChannel ch, ByteBuffer... bs) throws IOException {
+    writeFully(ch, bs, bs.length);
+  }
+
+  static void writeFully(SocketChannel ch, ByteBuffer[] bs, int n) throws IOException {
+    ByteBuffer last = bs[n - 1];
+    while (last.hasRemaining()) {
+      ch.write(bs, 0, n);
+    }
+  }
+
+  /**
+   * Makes at least {@code n} unread bytes available in {@code in} (a direct buffer in read mode),
+   * reading at most {@link #READ_AHEAD} bytes beyond them so that little payload lands in it.
+   */
+  static void ensure(SocketChannel ch, ByteBuffer in, int n) throws IOException {
+    if (in.remaining() >= n) {
+      return;
+    }
+    in.compact();
+    int want = Math.min(in.capacity(), Math.max(n, READ_AHEAD));
+    in.limit(want);
+    while (in.position() < n) {
+      if (ch.read(in) < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+    }
+    in.flip();
+  }
+
+  /**
+   * Reads {@code length} bytes to {@code address}: first those already in {@code in} (one off-heap
+   * copy of at most READ_AHEAD bytes), the rest straight from the socket.
+   */
+  static void readTo(SocketChannel ch, ByteBuffer in, long address, int length) throws IOException {
+    int buffered = Math.min(in.remaining(), length);
+    if (buffered > 0) {
+      MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), address, buffered);
+      in.position(in.position() + buffered);
+    }
+    if (length > buffered) {
+      readFully(ch, view(address + buffered, length - buffered));
+    }
+  }
+
+  private Thread thread(String suffix, Runnable r) {
+    Thread t = new Thread(r, "rq-transfer-" + context.engineName() + "-tcp-" + suffix);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** A slice waiting for its response. */
+  private static final class Pending {
+    final long id;
+    final SliceOp slice;
+    final CompletableFuture<Void> future = new CompletableFuture<>();
+    long key;
+
+    Pending(long id, SliceOp slice) {
+      this.id = id;
+      this.slice = slice;
+    }
+  }
+
+  // ------------------------------------------------------------------ initiator
+
+  private final class Connection {
+    final int rail;
+    final String address;
+    final String mapKey;
+    final LinkedBlockingQueue<Pending> sendQueue = new LinkedBlockingQueue<>();
+    final ConcurrentLinkedQueue<Pending> awaiting = new ConcurrentLinkedQueue<>();
+    final Thread sender;
+    volatile Thread receiver;
+    volatile SocketChannel channel;
+    volatile Throwable failure;
+    volatile long lastProgressNanos = System.nanoTime();
+
+    Connection(int rail, String address, String mapKey) {
+      this.rail = rail;
+      this.address = address;
+      this.mapKey = mapKey;
+      this.sender = thread("send-r" + rail + "-" + address, this::sendLoop);
+      sender.start();
+    }
+
+    boolean enqueue(Pending p) {
+      synchronized (this) {
+        if (failure != null) {
+          return false;
+        }
+        sendQueue.add(p);
+        return true;
+      }
+    }
+
+    void sendLoop() {
+      ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
+      List<Pending> batch = new ArrayList<>(MAX_BATCH);
+      try {
+        int colon = address.lastIndexOf(':');
+        SocketChannel ch = SocketChannel.open();
+        channel = ch;
+        if (failure != null) {
+          ch.close();
+          return;
+        }
+        ch.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))));
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        Thread rt = thread("recv-r" + rail + "-" + address, () -> receiveLoop(ch));
+        receiver = rt;
+        rt.start();
+        ByteBuffer[] bufs = new ByteBuffer[2 * MAX_BATCH];
+        while (failure == null) {
+          batch.clear();
+          batch.add(sendQueue.take());
+          sendQueue.drainTo(batch, MAX_BATCH - 1);
+          // One gathering write for every request queued: headers and WRITE payloads.
+          header.clear();
+          int n = 0;
+          boolean stop = false;
+          for (Pending p : batch) {
+            if (p.slice == null) {
+              stop = true;
+              continue;
+            }
+            SliceOp s = p.slice;
+            byte[] name = s.remote().name().getBytes(StandardCharsets.UTF_8);
+            int start = header.position();
+            header.putInt(MAGIC_REQ).put(s.op() == TransferOp.READ ? OP_READ : OP_WRITE).put((byte) 0)
+                .putShort((short) name.length).putLong(p.id).putLong(p.key).putLong(s.remoteOffset())
+                .putInt(s.length()).put(name);
+            bufs[n++] = header.duplicate().limit(header.position()).position(start);
+            if (s.op() == TransferOp.WRITE) {
+              bufs[n++] = view(s.localAddress(), s.length());
+            }
+            awaiting.add(p);
+          }
+          if (n > 0) {
+            writeFully(ch, bufs, n);
+            lastProgressNanos = System.nanoTime();
+          }
+          if (stop) {
+            return;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+        failTaken(batch, e);
+      } catch (InterruptedException e) {
+        fail(new IOException("interrupted"));
+        failTaken(batch, e);
+      }
+    }
+
+    /** Fails requests the sender took off the queue but that {@link #fail} could not see. */
+    void failTaken(List<Pending> taken, Throwable e) {
+      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
+      for (Pending p : taken) {
+        if (p.slice != null) {
+          p.future.completeExceptionally(rf);
+        }
+      }
+    }
+
+    void receiveLoop(SocketChannel ch) {
+      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+      in.flip();
+      try {
+        while (failure == null) {
+          ensure(ch, in, RESP_HEADER);
+          int magic = in.getInt();
+          byte status = in.get();
+          in.position(in.position() + 3);
+          long id = in.getLong();
+          int msgLen = in.getInt();
+          if (magic != MAGIC_RESP || msgLen < 0 || msgLen > 4096) {
+            throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
+                + ", message length " + msgLen);
+          }
+          lastProgressNanos = System.nanoTime();
+          Pending p = awaiting.poll();
+          if (p == null || p.id != id) {
+            throw new IOException("protocol error from " + address + ": response for request " + id
+                + ", expected " + (p == null ? "none" : p.id));
+          }
+          String msg = "";
+          if (msgLen > 0) {
+            ensure(ch, in, msgLen);
+            byte[] m = new byte[msgLen];
+            in.get(m);
+            msg = new String(m, StandardCharsets.UTF_8);
+          }
+          if (status == OK) {
+            if (p.slice.op() == TransferOp.READ) {
+              readTo(ch, in, p.slice.localAddress(), p.slice.length());
+            }
+            p.future.complete(null);
+          } else {
+            p.future.completeExceptionally(new TransferRefusedException("tcp peer " + address + " refused: " + msg));
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+      }
+    }
+
+    void fail(Throwable e) {
+      synchronized (this) {
+        if (failure != null) {
+          return;
+        }
+        failure = e;
+      }
+      connections.remove(mapKey, this);
+      SocketChannel ch = channel;
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // already failing
+        }
+      }
+      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
+      sendQueue.add(new Pending(0, null));
+      for (Pending p; (p = awaiting.poll()) != null; ) {
+        p.future.completeExceptionally(rf);
+      }
+      for (Pending p; (p = sendQueue.poll()) != null; ) {
+        if (p.slice != null) {
+          p.future.completeExceptionally(rf);
+        }
+      }
+      sendQueue.add(new Pending(0, null));
+    }
+  }
+
+  // ------------------------------------------------------------------ target
+
+  private final class Rail {
+    final int index;
+    final ServerSocketChannel server;
+    final int port;
+    final Thread acceptor;
+    final Set<SocketChannel> accepted = ConcurrentHashMap.newKeySet();
+    final Set<Thread> servers = ConcurrentHashMap.newKeySet();
+    volatile boolean closed;
+
+    Rail(int index, String bind) throws IOException {
+      this.index = index;
+      this.server = ServerSocketChannel.open();
+      server.bind(new InetSocketAddress(bind, 0), 64);
+      this.port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+      this.acceptor = thread("accept-r" + index, this::acceptLoop);
+      acceptor.start();
+    }
+
+    void acceptLoop() {
+      int n = 0;
+      while (!closed) {
+        try {
+          SocketChannel ch = server.accept();
+          ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+          accepted.add(ch);
+          if (closed) {
+            ch.close();
+            return;
+          }
+          Thread t = thread("serve-r" + index + "-" + (n++), () -> serve(ch));
+          servers.add(t);
+          t.start();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }
+
+    void serve(SocketChannel ch) {
+      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+      in.flip();
+      ByteBuffer resp = ByteBuffer.allocateDirect(RESP_HEADER + 4096);
+      ByteBuffer scratch = null;
+      TargetSegments segments = context.segments();
+      try {
+        while (!closed) {
+          ensure(ch, in, REQ_HEADER);
+          int magic = in.getInt();
+          byte op = in.get();
+          in.get();
+          int nameLen = in.getShort() & 0xFFFF;
+          long id = in.getLong();
+          long key = in.getLong();
+          long offset = in.getLong();
+          int length = in.getInt();
+          if (magic != MAGIC_REQ || (op != OP_READ && op != OP_WRITE) || nameLen > 4096 || length < 0) {
+            throw new IOException("protocol error: magic 0x" + Integer.toHexString(magic) + ", op " + op
+                + ", name length " + nameLen + ", length " + length);
+          }
+          ensure(ch, in, nameLen);
+          byte[] nameBytes = new byte[nameLen];
+          in.get(nameBytes);
+          String name = new String(nameBytes, StandardCharsets.UTF_8);
+          TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
+          TargetSegments.TargetAccess access;
+          try {
+            access = segments.acquire(name, key, offset, length, top);
+          } catch (TransferException refused) {
+            if (top == TransferOp.WRITE) {
+              int buffered = Math.min(in.remaining(), length);
+              in.position(in.position() + buffered);
+              if (scratch == null) {
+                scratch = ByteBuffer.allocateDirect(64 << 10);
+              }
+              for (long left = length - buffered; left > 0; ) {
+                scratch.clear().limit((int) Math.min(scratch.capacity(), left));
+                readFully(ch, scratch);
+                left -= scratch.limit();
+              }
+            }
+            respond(ch, resp, REFUSED, id, refused.getMessage());
+            continue;
+          }
+          try {
+            if (top == TransferOp.WRITE) {
+              readTo(ch, in, access.address(), length);
+              respond(ch, resp, OK, id, null);
+            } else {
+              fillResponse(resp, OK, id, null);
+              writeFully(ch, resp, view(access.address(), length));
+            }
+          } finally {
+            access.close();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // Peer went away, rail closed, or protocol error: drop the connection.
+      } finally {
+        accepted.remove(ch);
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+        servers.remove(Thread.currentThread());
+      }
+    }
+
+    void fillResponse(ByteBuffer resp, byte status, long id, String msg) {
+      byte[] m = msg == null ? new byte[0] : msg.getBytes(StandardCharsets.UTF_8);
+      int len = Math.min(m.length, 4096);
+      resp.clear();
+      resp.putInt(MAGIC_RESP).put(status).put((byte) 0).putShort((short) 0).putLong(id).putInt(len).put(m, 0, len).flip();
+    }
+
+    void respond(SocketChannel ch, ByteBuffer resp, byte status, long id, String msg) throws IOException {
+      fillResponse(resp, status, id, msg);
+      writeFully(ch, resp);
+    }
+
+    synchronized void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        server.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      for (SocketChannel ch : List.copyOf(accepted)) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    void join() {
+      try {
+        acceptor.join(5000);
+        for (Thread t : List.copyOf(servers)) {
+          t.join(5000);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
