@@ -31,7 +31,8 @@ import org.apache.ignite.IgniteCache;
  * <p>{@link #connect(Ignite, Duration)} reads the master's address from the {@value
  * MasterCaches#ADDRESS} cache (waiting for it to appear). {@link #call(Function)} runs a call on
  * the blocking stub; if it fails with UNAVAILABLE (the master's node died or the master is moving),
- * the client re-reads the address, reconnects and retries until the failover timeout passes. A
+ * or the connection breaks under a call (UNKNOWN "channel closed"), the client re-reads the address,
+ * reconnects and retries until the failover timeout passes. A
  * retried call may already have taken effect on the old master: a retried PutStart can then answer
  * ALREADY_EXISTS, a retried Remove NOT_FOUND.
  *
@@ -130,7 +131,7 @@ public final class MasterClient implements AutoCloseable {
       try {
         return rpc.apply(c.stub().withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS));
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE
+        if (!transportFailure(e.getStatus())
             || resolver == null
             || System.nanoTime() > deadline) {
           throw e;
@@ -139,6 +140,15 @@ public final class MasterClient implements AutoCloseable {
         refresh(c);
       }
     }
+  }
+
+  /**
+   * UNAVAILABLE, or UNKNOWN "channel closed" (what gRPC reports when the connection breaks under a
+   * call that was already sent): the master's node is gone or going.
+   */
+  private static boolean transportFailure(Status s) {
+    return s.getCode() == Status.Code.UNAVAILABLE
+        || s.getCode() == Status.Code.UNKNOWN && "channel closed".equals(s.getDescription());
   }
 
   private synchronized void refresh(Conn failed) {

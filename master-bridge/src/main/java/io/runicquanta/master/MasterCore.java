@@ -306,7 +306,7 @@ final class MasterCore implements AutoCloseable {
    *     RESOURCE_EXHAUSTED
    */
   PutStartResult putStart(
-      String key, long size, int lossTolerance, long blockSize, int symbolSize, int decodeMargin,
+      String key, long size, int lossTolerance, long blockSize, int symbolSize, long decodeMargin,
       long putLeaseMillis) {
     checkKey(key);
     if (putLeaseMillis == 0 || putLeaseMillis > 86_400_000L) {
@@ -323,12 +323,12 @@ final class MasterCore implements AutoCloseable {
           "loss tolerance m = " + Integer.toUnsignedString(lossTolerance) + " for key '" + key
               + "'; expected 0.." + MAX_LOSS_TOLERANCE);
     }
-    int h = decodeMargin < 0 ? cfg.defaultDecodeMargin() : decodeMargin;
-    if (h > 1024) {
+    if (decodeMargin > 1024) {
       throw MasterException.invalid(
-          "decode margin h = " + Integer.toUnsignedString(decodeMargin) + " for key '" + key
+          "decode margin h = " + decodeMargin + " for key '" + key
               + "'; expected 0..1024 (3 gives decode failure odds of about 2e-10)");
     }
+    int h = decodeMargin < 0 ? cfg.defaultDecodeMargin() : (int) decodeMargin;
     if (blockSize <= 0) {
       throw MasterException.invalid(
           "block size = " + blockSize + " bytes for key '" + key + "'; expected a positive size");

@@ -123,7 +123,7 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
         red.getLossTolerance(),
         red.getBlockSize(),
         red.getSymbolSize(),
-        red.hasDecodeMargin() ? red.getDecodeMargin() : -1,
+        red.hasDecodeMargin() ? Integer.toUnsignedLong(red.getDecodeMargin()) : -1,
         req.hasPutLeaseMs() ? Integer.toUnsignedLong(req.getPutLeaseMs()) : -1);
   }
 
