@@ -41,10 +41,10 @@ final class MasterErrors {
             case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
             case UNAVAILABLE -> Status.Code.UNAVAILABLE;
           };
-      return Status.fromCode(code).withDescription(me.getMessage());
+      return Status.fromCode(code).withDescription(shorten(me.getMessage()));
     }
     if (t instanceof IllegalArgumentException) {
-      return Status.INVALID_ARGUMENT.withDescription(t.getMessage());
+      return Status.INVALID_ARGUMENT.withDescription(shorten(t.getMessage()));
     }
     if (t instanceof IgniteException || t instanceof CacheException
         || t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("Grid is in invalid state")) {
@@ -55,6 +55,24 @@ final class MasterErrors {
     }
     LOG.error("internal error in the master", t);
     return Status.INTERNAL.withDescription("internal error in the master: " + t).withCause(t);
+  }
+
+  /** Longest description sent, in characters; see {@link #shorten}. */
+  static final int MAX_DESCRIPTION = 400;
+
+  /**
+   * Keeps a description within {@link #MAX_DESCRIPTION} characters by cutting out its middle
+   * (where a long key usually sits; the start says what failed, the end what was expected). gRPC
+   * sends the description percent-encoded in a trailer and HTTP/2 peers refuse header lists over
+   * 8 KiB, so a 1 KiB non-ASCII key quoted verbatim would turn a refusal into a protocol error.
+   */
+  static String shorten(String d) {
+    if (d == null || d.length() <= MAX_DESCRIPTION) {
+      return d;
+    }
+    int half = MAX_DESCRIPTION / 2 - 10;
+    return d.substring(0, half) + " [... " + (d.length() - 2 * half) + " chars ...] "
+        + d.substring(d.length() - half);
   }
 
   /**

@@ -333,6 +333,10 @@ class MasterServiceTest {
     assertTrue(message(Status.Code.INVALID_ARGUMENT, () -> c.putStart("z", 1L << 30, 1, 4096, 256))
         .contains("at most 255 blocks"));
     assertEquals(Status.Code.NOT_FOUND, code(() -> c.getReplicaList("nope")));
+    // a 1023-byte non-ASCII key quoted in a refusal must still fit gRPC's 8 KiB trailer limit
+    String wide = "\u4e2d".repeat(341);
+    String d = message(Status.Code.NOT_FOUND, () -> c.getReplicaList(wide));
+    assertTrue(d.length() <= MasterErrors.MAX_DESCRIPTION && d.startsWith("no object with key"), d);
     assertEquals(Status.Code.NOT_FOUND, code(() -> c.remove("nope")));
     assertEquals(Status.Code.NOT_FOUND, code(() -> c.putEnd("nope", new int[0])));
     ObjectLayout l = c.putStart("cnt", 1000, 1, 4096, 256);
