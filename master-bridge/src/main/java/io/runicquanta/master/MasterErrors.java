@@ -70,9 +70,13 @@ final class MasterErrors {
     if (d == null || d.length() <= MAX_DESCRIPTION) {
       return d;
     }
-    int half = MAX_DESCRIPTION / 2 - 10;
-    return d.substring(0, half) + " [... " + (d.length() - 2 * half) + " chars ...] "
-        + d.substring(d.length() - half);
+    int half = MAX_DESCRIPTION / 2 - 20;
+    int head = Character.isLowSurrogate(d.charAt(half)) ? half - 1 : half;
+    int tail = d.length() - half;
+    if (Character.isLowSurrogate(d.charAt(tail))) {
+      tail++;
+    }
+    return d.substring(0, head) + " [... " + (tail - head) + " chars ...] " + d.substring(tail);
   }
 
   /**
