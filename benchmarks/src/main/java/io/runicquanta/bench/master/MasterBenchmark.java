@@ -98,6 +98,33 @@ public final class MasterBenchmark {
               "| %2d | %,10.0f | %,10.0f | %5.2f | %7.3f | %7.3f |",
               threads, pairs, base, pairs / base, lat[0] / 1e6, lat[1] / 1e6));
         }
+        // single-thread latency breakdown: a bare gRPC round trip (ListSegments touches no cache),
+        // PutStart alone, PutEnd alone, and the baseline's cache put alone
+        AtomicLong bk = new AtomicLong();
+        long[] grpc = latencies(1, 2, 5, () -> c.call(s -> s.listSegments(
+            io.runicquanta.master.proto.ListSegmentsRequest.getDefaultInstance())));
+        java.util.concurrent.ConcurrentLinkedQueue<String> started = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        long[] ps = latencies(1, 2, 5, () -> {
+          String key = "q/" + bk.incrementAndGet();
+          c.call(s -> s.putStart(putReq(key)));
+          started.add(key);
+        });
+        long[] pe = latencies(1, 0, 3, () -> {
+          String key = started.poll();
+          if (key == null) {
+            return;
+          }
+          PutEndRequest.Builder e = PutEndRequest.newBuilder().setKey(key);
+          for (int j = 0; j < 3; j++) {
+            e.addShardCrc32C(j);
+          }
+          c.call(s -> s.putEnd(e.build()));
+        });
+        long[] put = latencies(1, 2, 5, () -> objects.put("bp/" + bk.incrementAndGet(),
+            new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null)));
+        System.out.println();
+        System.out.printf(Locale.ROOT, "1-thread p50 ms: gRPC round trip %.3f, PutStart %.3f, PutEnd %.3f,"
+            + " baseline cache put %.3f%n", grpc[0] / 1e6, ps[0] / 1e6, pe[0] / 1e6, put[0] / 1e6);
         System.out.println();
         System.out.println("| threads | PutStart+PutEnd pairs/s | baseline Ignite tx put+get/s | ratio |"
             + " GetReplicaList p50 ms | p99 ms |");
