@@ -39,7 +39,8 @@ import org.apache.ignite.Ignition;
  *       (implicit transaction) of a record of the same size and a get of it, from this client node.
  * </ul>
  *
- * Each is run from 1 and from 16 threads, after a warm-up. Prints a table with the ratio of
+ * Each is run from 1 and from 16 threads, after a warm-up. The baseline's records copy one real
+ * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
  * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}.
  */
