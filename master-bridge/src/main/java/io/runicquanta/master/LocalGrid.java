@@ -14,8 +14,11 @@ import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
 /**
  * Ignite configurations for a grid on 127.0.0.1 only, as tests, benchmarks and single-machine
  * trials need: static discovery over a fixed port range, no thin-client connector, SLF4J logging,
- * a capped data region, {@link StopNodeFailureHandler}, a 10 s failure detection timeout (a node killed
- * outright is noticed sooner: its sockets close), enough for a busy 2-core machine. Stateless and thread safe.
+ * a capped data region, {@link StopNodeFailureHandler}, a 10 s failure detection timeout (a node
+ * killed outright is noticed sooner: its sockets close), enough for a busy 2-core machine. The work
+ * directory is under {@code java.io.tmpdir}. Sets the system property {@code
+ * IGNITE_UPDATE_NOTIFIER=false} if it is unset, so no node looks up ignite.apache.org. Stateless
+ * and thread safe.
  */
 public final class LocalGrid {
   private LocalGrid() {}
