@@ -1,0 +1,286 @@
+package io.runicquanta.bench.master;
+
+import io.runicquanta.bench.BenchFlags;
+import io.runicquanta.master.LocalGrid;
+import io.runicquanta.master.MasterCaches;
+import io.runicquanta.master.MasterClient;
+import io.runicquanta.master.MasterNodeMain;
+import io.runicquanta.master.ObjectRecord;
+import io.runicquanta.master.proto.GetReplicaListRequest;
+import io.runicquanta.master.proto.PutEndRequest;
+import io.runicquanta.master.proto.PutStartRequest;
+import io.runicquanta.master.proto.PutStartResponse;
+import io.runicquanta.master.proto.Redundancy;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteCache;
+import org.apache.ignite.Ignition;
+
+/**
+ * End-to-end benchmark of the master: three Ignite server nodes in separate JVMs (one of them hosts
+ * the master), this JVM a client node.
+ *
+ * <ul>
+ *   <li>pairs/s: PutStart + PutEnd of a fresh key (4 KiB object, m = 1, T = 1024, 3 shards);
+ *   <li>GetReplicaList latency p50 and p99 over the objects written;
+ *   <li>baseline: a bare Ignite loop on the same objects cache, each iteration a transactional put
+ *       (implicit transaction) of a record of the same size and a get of it, from this client node.
+ * </ul>
+ *
+ * Each is run from 1 and from 16 threads, after a warm-up. The baseline's records copy one real
+ * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
+ * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
+ * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}.
+ */
+public final class MasterBenchmark {
+  static final int DISCO = 48560;
+  static final int COMM = 48660;
+
+  private MasterBenchmark() {}
+
+  /**
+   * @param args optional warm-up and measurement seconds (default 3 and 8)
+   * @throws Exception on failure to start the grid
+   */
+  public static void main(String[] args) throws Exception {
+    int warm = args.length > 0 ? Integer.parseInt(args[0]) : 3;
+    int measure = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    List<Process> procs = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        procs.add(launch("bench-srv-" + i));
+      }
+      try (Ignite client = Ignition.start(LocalGrid.config("bench-client", DISCO, COMM, 10, 64, true));
+          MasterClient c = MasterClient.connect(client, Duration.ofSeconds(120))) {
+        for (int i = 0; i < 3; i++) {
+          c.mountSegment("bseg" + i, "bnode" + i, "", 4L << 30, "tcp", "127.0.0.1:1", new byte[0]);
+        }
+        IgniteCache<String, ObjectRecord> objects = MasterCaches.objects(client, 1);
+        byte[] sample = c.call(s -> s.putStart(putReq("sample"))).getReplica().toByteArray();
+        List<String> rows = new ArrayList<>();
+        AtomicLong seq = new AtomicLong();
+        for (int threads : new int[] {1, 16}) {
+          double pairs = rate(threads, warm, measure, () -> {
+            String key = "p/" + seq.incrementAndGet();
+            PutStartResponse r = c.call(s -> s.putStart(putReq(key)));
+            PutEndRequest.Builder e = PutEndRequest.newBuilder().setKey(key);
+            int shards = r.getReplica().getBlocksList().stream().mapToInt(b -> b.getShardsCount()).sum();
+            for (int j = 0; j < shards; j++) {
+              e.addShardCrc32C(j);
+            }
+            c.call(s -> s.putEnd(e.build()));
+          });
+          long written = seq.get();
+          long[] lat = latencies(threads, warm, measure, () -> {
+            long k = 1 + (long) (Math.random() * written);
+            c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey("p/" + k).build()));
+          });
+          AtomicLong bseq = new AtomicLong();
+          double base = rate(threads, warm, measure, () -> {
+            String key = "b/" + bseq.incrementAndGet();
+            objects.put(key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+            if (objects.get(key) == null) {
+              throw new IllegalStateException("baseline read lost " + key);
+            }
+          });
+          rows.add(String.format(Locale.ROOT,
+              "| %2d | %,10.0f | %,10.0f | %5.2f | %7.3f | %7.3f |",
+              threads, pairs, base, pairs / base, lat[0] / 1e6, lat[1] / 1e6));
+        }
+        // single-thread latency breakdown: a bare gRPC round trip (ListSegments touches no cache),
+        // PutStart alone, PutEnd alone, and the baseline's cache put alone
+        AtomicLong bk = new AtomicLong();
+        long[] grpc = latencies(1, 2, 5, () -> c.call(s -> s.listSegments(
+            io.runicquanta.master.proto.ListSegmentsRequest.getDefaultInstance())));
+        java.util.concurrent.ConcurrentLinkedQueue<String> started = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        long[] ps = latencies(1, 2, 5, () -> {
+          String key = "q/" + bk.incrementAndGet();
+          c.call(s -> s.putStart(putReq(key)));
+          started.add(key);
+        });
+        long[] pe = latencies(1, 0, 3, () -> {
+          String key = started.poll();
+          if (key == null) {
+            return;
+          }
+          PutEndRequest.Builder e = PutEndRequest.newBuilder().setKey(key);
+          for (int j = 0; j < 3; j++) {
+            e.addShardCrc32C(j);
+          }
+          c.call(s -> s.putEnd(e.build()));
+        });
+        long[] put = latencies(1, 2, 5, () -> objects.put("bp/" + bk.incrementAndGet(),
+            new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null)));
+        System.out.println();
+        System.out.printf(Locale.ROOT, "1-thread p50 ms: gRPC round trip %.3f, PutStart %.3f, PutEnd %.3f,"
+            + " baseline cache put %.3f%n", grpc[0] / 1e6, ps[0] / 1e6, pe[0] / 1e6, put[0] / 1e6);
+        System.out.println();
+        System.out.println("| threads | PutStart+PutEnd pairs/s | baseline Ignite tx put+get/s | ratio |"
+            + " GetReplicaList p50 ms | p99 ms |");
+        System.out.println("|---|---|---|---|---|---|");
+        rows.forEach(System.out::println);
+        System.out.println("(3 server JVMs + this client JVM on " + Runtime.getRuntime().availableProcessors()
+            + " cores; warm-up " + warm + " s, measure " + measure + " s per cell)");
+      }
+    } finally {
+      for (Process p : procs) {
+        p.destroyForcibly();
+      }
+      for (Process p : procs) {
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+    System.exit(0);
+  }
+
+  static PutStartRequest putReq(String key) {
+    return PutStartRequest.newBuilder()
+        .setKey(key)
+        .setSize(4096)
+        .setRedundancy(Redundancy.newBuilder().setLossTolerance(1).setBlockSize(65_536).setSymbolSize(1024))
+        .build();
+  }
+
+  static Process launch(String name) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(new File(System.getProperty("java.home"), "bin/java").getPath());
+    cmd.add("-Xmx512m");
+    cmd.addAll(Arrays.asList(BenchFlags.JVM_ARGS));
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(MasterNodeMain.class.getName());
+    cmd.addAll(List.of(name, "" + DISCO, "" + COMM, "10", "256", "10000"));
+    Process p = new ProcessBuilder(cmd)
+        .redirectError(new File(System.getProperty("java.io.tmpdir"), name + ".log"))
+        .start();
+    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    CountDownLatch ready = new CountDownLatch(1);
+    Thread t = new Thread(() -> {
+      try {
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.startsWith("READY")) {
+            ready.countDown();
+          }
+        }
+      } catch (Exception e) {
+        // gone
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+    if (!ready.await(180, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " did not start; see its log in java.io.tmpdir");
+    }
+    return p;
+  }
+
+  interface Op {
+    void run() throws Exception;
+  }
+
+  /** @return operations per second over the measurement window */
+  static double rate(int threads, int warm, int measure, Op op) throws Exception {
+    AtomicBoolean counting = new AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong count = new AtomicLong();
+    List<Thread> ts = new ArrayList<>();
+    AtomicLong failures = new AtomicLong();
+    for (int i = 0; i < threads; i++) {
+      Thread t = new Thread(() -> {
+        while (!stop.get()) {
+          try {
+            op.run();
+            if (counting.get()) {
+              count.incrementAndGet();
+            }
+          } catch (Exception e) {
+            failures.incrementAndGet();
+          }
+        }
+      });
+      ts.add(t);
+      t.start();
+    }
+    Thread.sleep(warm * 1000L);
+    counting.set(true);
+    long t0 = System.nanoTime();
+    Thread.sleep(measure * 1000L);
+    long n = count.get();
+    double secs = (System.nanoTime() - t0) / 1e9;
+    stop.set(true);
+    for (Thread t : ts) {
+      t.join();
+    }
+    if (failures.get() > 0) {
+      throw new IllegalStateException(failures.get() + " operations failed");
+    }
+    return n / secs;
+  }
+
+  /** @return {p50, p99} latency in nanoseconds over the measurement window */
+  static long[] latencies(int threads, int warm, int measure, Op op) throws Exception {
+    AtomicBoolean counting = new AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
+    List<long[]> perThread = new ArrayList<>();
+    int[] sizes = new int[threads];
+    List<Thread> ts = new ArrayList<>();
+    AtomicLong failures = new AtomicLong();
+    for (int i = 0; i < threads; i++) {
+      long[] buf = new long[4_000_000 / threads];
+      perThread.add(buf);
+      int idx = i;
+      Thread t = new Thread(() -> {
+        while (!stop.get()) {
+          long t0 = System.nanoTime();
+          try {
+            op.run();
+          } catch (Exception e) {
+            failures.incrementAndGet();
+            continue;
+          }
+          long d = System.nanoTime() - t0;
+          if (counting.get() && sizes[idx] < buf.length) {
+            buf[sizes[idx]++] = d;
+          }
+        }
+      });
+      ts.add(t);
+      t.start();
+    }
+    Thread.sleep(warm * 1000L);
+    counting.set(true);
+    Thread.sleep(measure * 1000L);
+    stop.set(true);
+    for (Thread t : ts) {
+      t.join();
+    }
+    if (failures.get() > 0) {
+      throw new IllegalStateException(failures.get() + " reads failed");
+    }
+    int total = 0;
+    for (int s : sizes) {
+      total += s;
+    }
+    long[] all = new long[total];
+    int at = 0;
+    for (int i = 0; i < threads; i++) {
+      System.arraycopy(perThread.get(i), 0, all, at, sizes[i]);
+      at += sizes[i];
+    }
+    Arrays.sort(all);
+    return new long[] {all[(int) (total * 0.50)], all[(int) Math.min(total - 1, total * 0.99)]};
+  }
+}

@@ -1,0 +1,87 @@
+package io.runicquanta.master;
+
+import java.io.Serializable;
+
+/**
+ * The stored form of one object in the master's objects cache (key: the object key). Immutable;
+ * the master replaces the whole value on every change.
+ *
+ * <p>The layout is kept as the bytes of the protobuf {@code ReplicaInfo} message without status or
+ * checksums (the form the master hands out, so reads need no conversion of their own); the
+ * checksums sent by PutEnd are kept apart in {@link #crc32c()} so completing a put does not
+ * rewrite the layout. A record also stands for the space its shards take: the master rebuilds its
+ * free lists from these records (and from pending frees) when it starts.
+ */
+public final class ObjectRecord implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Status values, the numbers of {@code ReplicaInfo.ReplicaStatus}. */
+  public static final int INITIALIZED = 1;
+
+  /** Written and visible to readers. */
+  public static final int COMPLETE = 3;
+
+  private final int status;
+  private final long size;
+  private final long putDeadlineMillis;
+  private final int shardCount;
+  private final byte[] layout;
+  private final int[] crc32c;
+
+  /**
+   * @param status {@link #INITIALIZED} or {@link #COMPLETE}
+   * @param size object size in bytes
+   * @param putDeadlineMillis wall-clock time (ms since the epoch) after which an unfinished put is
+   *     revoked
+   * @param shardCount number of shards over all blocks
+   * @param layout serialized {@code ReplicaInfo} (not copied: the caller hands it over)
+   * @param crc32c per-shard CRC32C in layout order, or null before PutEnd (not copied)
+   */
+  public ObjectRecord(
+      int status, long size, long putDeadlineMillis, int shardCount, byte[] layout, int[] crc32c) {
+    this.status = status;
+    this.size = size;
+    this.putDeadlineMillis = putDeadlineMillis;
+    this.shardCount = shardCount;
+    this.layout = layout;
+    this.crc32c = crc32c;
+  }
+
+  /** @return {@link #INITIALIZED} or {@link #COMPLETE} */
+  public int status() {
+    return status;
+  }
+
+  /** @return the object size in bytes */
+  public long size() {
+    return size;
+  }
+
+  /** @return when an unfinished put expires, ms since the epoch */
+  public long putDeadlineMillis() {
+    return putDeadlineMillis;
+  }
+
+  /** @return shards over all blocks */
+  public int shardCount() {
+    return shardCount;
+  }
+
+  /** @return the serialized layout; callers must not modify it */
+  public byte[] layout() {
+    return layout;
+  }
+
+  /** @return per-shard checksums, or null before PutEnd; callers must not modify it */
+  public int[] crc32c() {
+    return crc32c;
+  }
+
+  /**
+   * @param crcs the checksums PutEnd carried
+   * @return a complete copy of this record
+   */
+  ObjectRecord complete(int[] crcs) {
+    return new ObjectRecord(COMPLETE, size, putDeadlineMillis, shardCount, layout, crcs);
+  }
+}
