@@ -42,7 +42,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * back to the head of the queue; when every rail of the batch is dead the request fails with all the
  * rail errors attached. {@link TransferRefusedException} fails the request at once. Each request has
  * a timer that fails it when its timeout passes; slices of a failed or cancelled request still queued
- * are dropped, those on a rail finish on their own.
+ * are dropped, those on a rail finish on their own (a one-sided operation posted to the NIC cannot
+ * be recalled); the batch future completes only after they have, so once it is done the batch will
+ * never touch either side's memory again, even when it was cancelled or timed out.
  *
  * <h2>Target side</h2>
  *
@@ -279,6 +281,9 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       synchronized (lock) {
         active.remove(batch);
       }
+      batch.outcome = e;
+      batch.allDone = true;
+      batch.trySettle();
     });
     pump();
     return batch;
@@ -368,6 +373,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
 
   private void start(Slice s) {
     Request r = s.request;
+    r.batch.onRail.incrementAndGet();
     DefaultSegment local = (DefaultSegment) r.req.local();
     if (!local.tryAcquire()) {
       finish(s, new TransferException("local segment '" + local.name() + "' was closed during " + r.describe()), false);
@@ -415,6 +421,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     } else {
       r.fail(new TransferException("slice of " + r.describe() + " failed on rail " + s.rail + ": " + cause, cause));
     }
+    r.batch.onRail.decrementAndGet();
+    r.batch.trySettle();
     pump();
   }
 
@@ -499,6 +507,12 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     final List<CompletableFuture<Void>> requests;
     final RailFailedException[] dead;
     CompletableFuture<Void> all;
+    /** Completes like {@link #all}, but only once no slice of this batch is still on a rail. */
+    final CompletableFuture<Void> settled = new CompletableFuture<>();
+    /** Slices handed to the transport and not yet finished. */
+    final java.util.concurrent.atomic.AtomicInteger onRail = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean allDone;
+    volatile Throwable outcome;
     volatile ScheduledFuture<?> timeoutTask;
     long bytes;
 
@@ -527,9 +541,21 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       return out;
     }
 
+    /** Completes {@link #settled} once every request is done and the rails hold none of its slices. */
+    void trySettle() {
+      if (allDone && onRail.get() == 0 && !settled.isDone()) {
+        Throwable e = outcome;
+        if (e == null) {
+          settled.complete(null);
+        } else {
+          settled.completeExceptionally(e);
+        }
+      }
+    }
+
     @Override
     public CompletableFuture<Void> future() {
-      return all;
+      return settled;
     }
 
     @Override

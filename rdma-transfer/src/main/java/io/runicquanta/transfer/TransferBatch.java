@@ -10,10 +10,13 @@ import java.util.concurrent.CompletableFuture;
  * target's memory, not only sent), or exceptionally with a {@link TransferException} ({@link
  * TransferRefusedException}, {@link TransferTimeoutException}, or a plain one when no rail is left or
  * the engine closed), or with a {@link java.util.concurrent.CancellationException}. The batch future
- * completes once every request future has completed, exceptionally if any failed.
+ * completes once every request future has completed, exceptionally if any failed, and not before
+ * every slice already handed to a rail has finished: after it completes, the batch never touches
+ * local or remote memory again (a request future alone does not promise that after a cancel or a
+ * timeout).
  */
 public interface TransferBatch {
-  /** Completes when every request has completed. */
+  /** Completes when every request has completed and none of the batch's slices is still on a rail. */
   CompletableFuture<Void> future();
 
   /** One future per request, in submission order. Cancelling one cancels that request only. */
