@@ -52,6 +52,32 @@ public final class SystematicParams {
     return new SystematicParams(sourceSymbols, lo);
   }
 
+  /**
+   * The largest K' of Table 2 (RFC 6330 section 5.6) that is at most {@code limit}, or 0 when even
+   * the smallest (10) is larger; used by the partitioning rule KL(n) of section 4.3.
+   */
+  public static int largestExtendedAtMost(long limit) {
+    int[] kp = Rfc6330Tables.K_PRIME;
+    int best = 0;
+    int lo = 0;
+    int hi = kp.length - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (kp[mid] <= limit) {
+        best = kp[mid];
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return best;
+  }
+
+  /** The number of rows of Table 2 (477). */
+  public static int tableRows() {
+    return Rfc6330Tables.K_PRIME.length;
+  }
+
   private static int nextPrime(int n) {
     for (int c = Math.max(n, 2); ; c++) {
       boolean prime = true;
