@@ -60,16 +60,7 @@ final class LocalTransport implements Transport {
     for (int i = 0; i < lanes.length; i++) {
       eps.add(new RailEndpoint(("local:" + id + ":" + i).getBytes(StandardCharsets.US_ASCII), key, 0));
     }
-    List<RailEndpoint> endpoints = List.copyOf(eps);
-    return new MemoryRegistration() {
-      @Override
-      public List<RailEndpoint> endpoints() {
-        return endpoints;
-      }
-
-      @Override
-      public void close() {}
-    };
+    return MemoryRegistration.of(eps);
   }
 
   @Override

@@ -14,4 +14,21 @@ public interface MemoryRegistration extends AutoCloseable {
   /** Deregisters from every rail. */
   @Override
   void close();
+
+  /**
+   * A registration that needs no native deregistration (transports whose target side checks
+   * requests in Java, such as {@code local} and {@code tcp}): just the endpoints.
+   */
+  static MemoryRegistration of(List<RailEndpoint> endpoints) {
+    List<RailEndpoint> copy = List.copyOf(endpoints);
+    return new MemoryRegistration() {
+      @Override
+      public List<RailEndpoint> endpoints() {
+        return copy;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
 }

@@ -123,16 +123,7 @@ final class TcpTransport implements Transport {
     for (Rail r : rails) {
       eps.add(new RailEndpoint((host + ":" + r.port).getBytes(StandardCharsets.US_ASCII), key, 0));
     }
-    List<RailEndpoint> endpoints = List.copyOf(eps);
-    return new MemoryRegistration() {
-      @Override
-      public List<RailEndpoint> endpoints() {
-        return endpoints;
-      }
-
-      @Override
-      public void close() {}
-    };
+    return MemoryRegistration.of(eps);
   }
 
   @Override
