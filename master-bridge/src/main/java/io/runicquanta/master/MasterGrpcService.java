@@ -1,6 +1,7 @@
 package io.runicquanta.master;
 
 import io.grpc.stub.StreamObserver;
+import io.runicquanta.master.proto.ItemStatus;
 import io.runicquanta.master.proto.BatchGetReplicaListRequest;
 import io.runicquanta.master.proto.BatchGetReplicaListResponse;
 import io.runicquanta.master.proto.BatchPutEndRequest;
@@ -182,15 +183,9 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
       checkBatch(req.getItemsCount());
       BatchPutEndResponse.Builder b = BatchPutEndResponse.newBuilder();
       for (PutEndRequest p : req.getItemsList()) {
-        BatchPutEndResponse.Item.Builder item =
-            BatchPutEndResponse.Item.newBuilder().setKey(p.getKey());
-        try {
-          core.putEnd(p.getKey(), crcs(p));
-          item.setStatus(MasterErrors.OK);
-        } catch (RuntimeException e) {
-          item.setStatus(MasterErrors.toItemStatus(e));
-        }
-        b.addItems(item);
+        b.addItems(BatchPutEndResponse.Item.newBuilder()
+            .setKey(p.getKey())
+            .setStatus(itemStatus(() -> core.putEnd(p.getKey(), crcs(p)))));
       }
       return b.build();
     });
@@ -210,14 +205,9 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
       checkBatch(req.getKeysCount());
       BatchPutRevokeResponse.Builder b = BatchPutRevokeResponse.newBuilder();
       for (String k : req.getKeysList()) {
-        BatchPutRevokeResponse.Item.Builder item = BatchPutRevokeResponse.Item.newBuilder().setKey(k);
-        try {
-          core.putRevoke(k);
-          item.setStatus(MasterErrors.OK);
-        } catch (RuntimeException e) {
-          item.setStatus(MasterErrors.toItemStatus(e));
-        }
-        b.addItems(item);
+        b.addItems(BatchPutRevokeResponse.Item.newBuilder()
+            .setKey(k)
+            .setStatus(itemStatus(() -> core.putRevoke(k))));
       }
       return b.build();
     });
@@ -234,14 +224,9 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
       checkBatch(req.getKeysCount());
       BatchRemoveResponse.Builder b = BatchRemoveResponse.newBuilder();
       for (String k : req.getKeysList()) {
-        BatchRemoveResponse.Item.Builder item = BatchRemoveResponse.Item.newBuilder().setKey(k);
-        try {
-          core.remove(k);
-          item.setStatus(MasterErrors.OK);
-        } catch (RuntimeException e) {
-          item.setStatus(MasterErrors.toItemStatus(e));
-        }
-        b.addItems(item);
+        b.addItems(BatchRemoveResponse.Item.newBuilder()
+            .setKey(k)
+            .setStatus(itemStatus(() -> core.remove(k))));
       }
       return b.build();
     });
@@ -319,5 +304,18 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   private void checkBatch(int n) {
     core.checkBatchSize(n);
+  }
+
+  /**
+   * Runs one item of a batch call: OK, or its error mapped exactly as the single call would map it,
+   * so one bad item never fails the others.
+   */
+  private static ItemStatus itemStatus(Runnable action) {
+    try {
+      action.run();
+      return MasterErrors.OK;
+    } catch (RuntimeException e) {
+      return MasterErrors.toItemStatus(e);
+    }
   }
 }
