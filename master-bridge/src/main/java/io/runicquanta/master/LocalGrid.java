@@ -16,16 +16,43 @@ import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
  * trials need: static discovery over a fixed port range, no thin-client connector, SLF4J logging,
  * a capped data region, {@link StopNodeFailureHandler}, a 10 s failure detection timeout (a node
  * killed outright is noticed sooner: its sockets close), enough for a busy 2-core machine. The work
- * directory is under {@code java.io.tmpdir}. Sets the system property {@code
+ * directory is under {@code java.io.tmpdir}.
+ *
+ * <p>The environment variable {@value #PORT_SHIFT_ENV} (default 0) is added to every discovery and
+ * communication port, so that separate grids on one machine (concurrent test runs, two users) stay
+ * apart; child processes inherit it with the environment. Sets the system property {@code
  * IGNITE_UPDATE_NOTIFIER=false} if it is unset, so no node looks up ignite.apache.org. Stateless
  * and thread safe.
  */
 public final class LocalGrid {
+  /** Environment variable whose integer value shifts every port (0..10000). */
+  public static final String PORT_SHIFT_ENV = "RQ_GRID_PORT_SHIFT";
+
   private LocalGrid() {}
 
   /**
+   * @return the port shift from {@value #PORT_SHIFT_ENV}, 0 when unset
+   * @throws IllegalArgumentException if it is not an integer in 0..10000
+   */
+  public static int portShift() {
+    String v = System.getenv(PORT_SHIFT_ENV);
+    if (v == null || v.isBlank()) {
+      return 0;
+    }
+    try {
+      int s = Integer.parseInt(v.trim());
+      if (s >= 0 && s <= 10_000) {
+        return s;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new IllegalArgumentException(PORT_SHIFT_ENV + " = '" + v + "', expected an integer 0..10000");
+  }
+
+  /**
    * @param instanceName Ignite instance name, unique in the JVM
-   * @param discoveryPort first discovery port; nodes use {@code discoveryPort .. +portRange-1}
+   * @param discoveryPort first discovery port (plus the shift); nodes use {@code discoveryPort .. +portRange-1}
    * @param commPort first communication port, same range
    * @param portRange ports in each range, 1 to 100
    * @param regionMiB default data region cap, MiB (at least 16)
@@ -41,6 +68,9 @@ public final class LocalGrid {
     if (regionMiB < 16) {
       throw new IllegalArgumentException("regionMiB = " + regionMiB + ", expected >= 16");
     }
+    int shift = portShift();
+    discoveryPort += shift;
+    commPort += shift;
     if (System.getProperty("IGNITE_UPDATE_NOTIFIER") == null) {
       System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
     }
