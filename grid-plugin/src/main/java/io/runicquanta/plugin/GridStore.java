@@ -145,7 +145,7 @@ final class GridStore implements RqStore, AutoCloseable {
   private final Ignite ignite;
   private final RqPluginConfiguration cfg;
   private final TransferEngine engine;
-  private final MasterClient master;
+  final MasterClient master;
   private final BufferAllocator work;
   private final ExecutorService workers;
   private final String localNodeId;
@@ -377,6 +377,7 @@ final class GridStore implements RqStore, AutoCloseable {
     }
     int[] crcs = new int[layout.shardCount()];
     int ci = 0;
+    Set<String> alive = aliveNodes();
     ObjectEncoder whole = null;
     try {
       if (oti.subBlockCount() != 1) {
@@ -390,6 +391,8 @@ final class GridStore implements RqStore, AutoCloseable {
         Segment stg = slot.staging(need);
         ArrowBuf buf = stg.buffer();
         List<TransferRequest> reqs = new ArrayList<>(b.shards().size());
+        List<ShardLayout> reqShards = new ArrayList<>(b.shards().size());
+        List<String> skipped = new ArrayList<>();
         SourceBlockEncoder enc = null;
         try {
           if (whole == null) {
@@ -414,11 +417,12 @@ final class GridStore implements RqStore, AutoCloseable {
             ShardIo.writeHeader(buf, off, b.id(), s.firstEsi(), s.esiCount(), t, crc);
             crcs[ci++] = crc;
             SegInfo target = segment(s.segment());
-            if (target == null) {
-              throw new RqException(RqException.Code.UNAVAILABLE,
-                  "segment '" + s.segment() + "' placed by the master is not mounted any more", null);
+            if (target != null && alive.contains(target.nodeId())) {
+              reqs.add(TransferRequest.write(stg, off, target.descriptor(), s.offset(), s.length()));
+              reqShards.add(s);
+            } else {
+              skipped.add(s.segment());
             }
-            reqs.add(TransferRequest.write(stg, off, target.descriptor(), s.offset(), s.length()));
             off += s.length();
           }
         } finally {
@@ -427,10 +431,35 @@ final class GridStore implements RqStore, AutoCloseable {
           }
         }
         try {
-          engine.submit(reqs).future().get();
-        } catch (ExecutionException e) {
-          throw new RqException(RqException.Code.UNAVAILABLE, "writing the shards of '"
-              + layout.key() + "' failed: " + e.getCause().getMessage(), e.getCause());
+          Throwable failed = null;
+          int landed = 0;
+          if (!reqs.isEmpty()) {
+            var tb = engine.submit(reqs);
+            try {
+              tb.future().get();
+            } catch (ExecutionException e) {
+              failed = e.getCause();
+            }
+            for (int i = 0; i < reqs.size(); i++) {
+              if (!tb.requests().get(i).isCompletedExceptionally()) {
+                landed += reqShards.get(i).esiCount();
+              }
+            }
+          }
+          // Shards placed on nodes that are gone (or whose write failed) are lost from the
+          // start; the object is kept if every block still has K + h symbols (it is then
+          // DEGRADED until repaired), else the stash fails.
+          if (landed < b.k() + DECODE_MARGIN) {
+            throw new RqException(RqException.Code.UNAVAILABLE, "writing the shards of '"
+                + layout.key() + "' failed: only " + landed + " symbols landed, K + h = "
+                + (b.k() + DECODE_MARGIN) + " needed" + (skipped.isEmpty() ? ""
+                : " (segments on nodes that left: " + skipped + ")")
+                + (failed == null ? "" : ": " + failed.getMessage()), failed);
+          }
+          if (failed != null || !skipped.isEmpty()) {
+            LOG.warn("'{}' block {} stored degraded: segments {} are on nodes that left{}",
+                layout.key(), b.id(), skipped, failed == null ? "" : ", " + failed.getMessage());
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new RqException(RqException.Code.UNAVAILABLE, "interrupted while writing '"
