@@ -3,13 +3,23 @@ package io.runicquanta.plugin;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.runicquanta.testing.SplitMix64;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -59,6 +69,129 @@ class StashRevealTest {
       assertTrue(rq.remove(key));
       assertFalse(rq.remove(key));
     }
+  }
+
+  @AfterEach
+  void onlySegmentsAllocated() {
+    for (var n : grid.nodes) {
+      RqPlugin p = RqPlugin.of(n);
+      long seg = p.segment() == null ? 0 : p.config().segmentSize();
+      assertEquals(seg, p.allocator().getAllocatedMemory(),
+          "node " + n.name() + " holds work memory after the test");
+    }
+  }
+
+  @Test
+  void manyConcurrentStashAndRevealOfMixedSizes() throws Exception {
+    int threads = 6;
+    int perThread = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> fs = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tt = t;
+        fs.add(pool.submit(() -> {
+          RqStore rq = grid.store(tt % 4);
+          RqStore other = grid.store((tt + 1) % 4);
+          int ok = 0;
+          for (int i = 0; i < perThread; i++) {
+            int n = (int) Math.floorMod(new SplitMix64(tt * 100 + i).nextLong(), 300_000);
+            byte[] d = SplitMix64.bytes(tt * 1000 + i, n);
+            String key = "conc/" + tt + "/" + i;
+            rq.stash(key, new ByteArrayInputStream(d), StashOptions.defaults());
+            try (InputStream in = other.reveal(key)) {
+              assertEquals(PluginGrid.sha256(d), PluginGrid.sha256(in.readAllBytes()), key);
+            }
+            assertTrue(other.remove(key));
+            ok++;
+          }
+          return ok;
+        }));
+      }
+      int total = 0;
+      for (Future<Integer> f : fs) {
+        total += f.get(120, TimeUnit.SECONDS);
+      }
+      assertEquals(threads * perThread, total);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertTrue(grid.store(0).list("conc/.*").isEmpty());
+  }
+
+  @Test
+  void failedSourceLeavesNothing() throws Exception {
+    RqStore rq = grid.store(0);
+    long free = rq.status().freeBytes();
+    byte[] d = SplitMix64.bytes(5, 200_000);
+    InputStream failing = new InputStream() {
+      int pos;
+
+      @Override
+      public int read() throws IOException {
+        byte[] b = new byte[1];
+        return read(b, 0, 1) < 0 ? -1 : b[0] & 0xFF;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (pos > 150_000) {
+          throw new IOException("source broke");
+        }
+        int n = Math.min(len, d.length - pos);
+        System.arraycopy(d, pos, b, off, n);
+        pos += n;
+        return n;
+      }
+    };
+    IOException e = assertThrows(IOException.class,
+        () -> rq.stash("fail/1", failing, StashOptions.defaults()));
+    assertEquals("source broke", e.getMessage());
+    assertTrue(rq.list("fail/.*").isEmpty());
+    assertEquals(RqException.Code.NOT_FOUND,
+        assertThrows(RqException.class, () -> rq.stat("fail/1")).code());
+    assertEquals(free, rq.status().freeBytes(), "a failed stash gives its space back");
+  }
+
+  @Test
+  void clientNodeStashesButMountsNothing() throws Exception {
+    Ignite client = grid.start(grid.configuration("srt-client", true));
+    try {
+      RqPlugin p = RqPlugin.of(client);
+      assertNull(p.segment());
+      RqStore rq = p.store();
+      assertEquals(4, rq.status().segments().size());
+      byte[] d = SplitMix64.bytes(11, 100_000);
+      rq.stash("client/1", new ByteArrayInputStream(d), StashOptions.defaults());
+      try (InputStream in = grid.store(0).reveal("client/1")) {
+        assertArrayEquals(d, in.readAllBytes());
+      }
+      try (InputStream in = rq.reveal("client/1")) {
+        assertArrayEquals(d, in.readAllBytes());
+      }
+      assertTrue(rq.remove("client/1"));
+    } finally {
+      grid.nodes.remove(client);
+      Ignition.stop(client.name(), true);
+    }
+  }
+
+  @Test
+  void nodeWithoutThePluginJarIsRefusedClearly() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> RqPlugin.of(new org.apache.ignite.internal.IgniteKernal(null) {
+          @Override
+          public String name() {
+            return "bare";
+          }
+
+          @Override
+          public <T extends org.apache.ignite.plugin.IgnitePlugin> T plugin(String name)
+              throws org.apache.ignite.plugin.PluginNotFoundException {
+            throw new org.apache.ignite.plugin.PluginNotFoundException(name);
+          }
+        }));
+    assertTrue(e.getMessage().contains("does not run the Runic Quanta plugin"), e.getMessage());
   }
 
   @Test
