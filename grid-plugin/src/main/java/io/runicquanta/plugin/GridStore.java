@@ -449,7 +449,7 @@ final class GridStore implements RqStore, AutoCloseable {
           // Shards placed on nodes that are gone (or whose write failed) are lost from the
           // start; the object is kept if every block still has K + h symbols (it is then
           // DEGRADED until repaired), else the stash fails.
-          if (landed < b.k() + DECODE_MARGIN) {
+          if ((failed != null || !skipped.isEmpty()) && landed < b.k() + DECODE_MARGIN) {
             throw new RqException(RqException.Code.UNAVAILABLE, "writing the shards of '"
                 + layout.key() + "' failed: only " + landed + " symbols landed, K + h = "
                 + (b.k() + DECODE_MARGIN) + " needed" + (skipped.isEmpty() ? ""
@@ -1084,7 +1084,7 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   /** Streams an object's bytes, {@code concurrency} parts ahead. */
-  final class RevealStream extends InputStream {
+  final class RevealStream extends InputStream implements ReadableByteChannel {
     private final String key;
     private final Manifest mf;
     private final ArrayDeque<Slot> free = new ArrayDeque<>();
@@ -1190,6 +1190,32 @@ final class GridStore implements RqStore, AutoCloseable {
       return n;
     }
 
+    /** Channel read: copies straight from the decoded off-heap block into {@code dst}. */
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      if (closed) {
+        throw new java.nio.channels.ClosedChannelException();
+      }
+      if (!dst.hasRemaining()) {
+        return 0;
+      }
+      while (cur == null || pos == cur.len()) {
+        if (!nextChunk()) {
+          return -1;
+        }
+      }
+      int n = (int) Math.min(dst.remaining(), cur.len() - pos);
+      ByteBuffer src = cur.buf().nioBuffer(cur.off() + pos, n);
+      dst.put(src);
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return !closed;
+    }
+
     /** Copies the rest of the object to a channel without a heap copy; returns the bytes copied. */
     long transferTo(WritableByteChannel out) throws IOException {
       long total = 0;
@@ -1236,6 +1262,12 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   @Override
+  public ReadableByteChannel revealChannel(String key) {
+    checkKey(key);
+    return new RevealStream(key, manifest(key));
+  }
+
+  @Override
   public VectorSchemaRoot revealTable(String key, BufferAllocator allocator) throws IOException {
     try (ArrowReader r = revealReader(key, allocator)) {
       VectorSchemaRoot src = r.getVectorSchemaRoot();
@@ -1265,17 +1297,20 @@ final class GridStore implements RqStore, AutoCloseable {
       throw new RqException(RqException.Code.FAILED_PRECONDITION,
           "object '" + key + "' holds bytes, not Arrow data; use reveal(key)", null);
     }
-    InputStream in = new RevealStream(key, mf);
+    RevealStream in = new RevealStream(key, mf);
     if (mf.contentType().equals(Manifest.ARROW_FILE)) {
       // an Arrow IPC file is "ARROW1" + 2 bytes of padding, then the stream format
-      byte[] skip = in.readNBytes(8);
-      if (skip.length != 8) {
+      ByteBuffer skip = ByteBuffer.allocate(8);
+      while (skip.hasRemaining() && in.read(skip) >= 0) {
+        // fill
+      }
+      if (skip.hasRemaining()) {
         in.close();
         throw new RqException(RqException.Code.DATA_LOSS, "object '" + key + "' is too short for an"
             + " Arrow IPC file", null);
       }
     }
-    return new ArrowStreamReader(in, allocator);
+    return new ArrowStreamReader((ReadableByteChannel) in, allocator);
   }
 
   // ---------------------------------------------------------------- remove, list, stat, status
