@@ -11,7 +11,9 @@ import io.runicquanta.codec.UndecodableBlockException;
 import io.runicquanta.codec.layout.BlockLayout;
 import io.runicquanta.codec.layout.ObjectLayout;
 import io.runicquanta.codec.layout.ShardLayout;
+import io.runicquanta.codec.raptorq.DecodingPlan;
 import io.runicquanta.codec.raptorq.EncodingPlan;
+import io.runicquanta.codec.raptorq.SourceBlockDecoder;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
 import io.runicquanta.master.LayoutProtos;
 import io.runicquanta.master.MasterClient;
@@ -609,7 +611,11 @@ final class GridStore implements RqStore, AutoCloseable {
       if (validSymbols >= k && (validSymbols >= want || !more)) {
         // decode from the valid symbols
         int[] esis = new int[validSymbols];
-        ArrowBuf recv = slot.aux((long) validSymbols * t + b.size());
+        // the valid shards' symbols, contiguous and in the order of esis: in place in the
+        // staging segment when no read shard failed, else compacted into the aux buffer
+        boolean holes = valid.contains(false);
+        ArrowBuf recv = holes ? slot.aux((long) validSymbols * t + (long) k * t) : buf;
+        long recvOff = holes ? 0 : headerArea;
         long p = 0;
         int j = 0;
         for (int i = 0; i < read.size(); i++) {
@@ -618,17 +624,35 @@ final class GridStore implements RqStore, AutoCloseable {
           }
           ShardLayout s = read.get(i);
           long n = (long) s.esiCount() * t;
-          recv.setBytes(p, buf, symPos.get(i), n);
+          if (holes) {
+            recv.setBytes(p, buf, symPos.get(i), n);
+          }
           for (int q = 0; q < s.esiCount(); q++) {
             esis[j++] = s.firstEsi() + q;
           }
           p += n;
         }
-        long outOff = (long) validSymbols * t;
         try {
+          if (oti.subBlockCount() == 1) {
+            // RFC 6330 section 5.4 on whole symbols: replay the decoding plan straight from the
+            // received symbols into the output (K x T bytes; the block is its first size bytes)
+            ArrowBuf out = holes ? recv : slot.aux((long) k * t);
+            long outOff = holes ? (long) validSymbols * t : 0;
+            DecodingPlan dp;
+            try {
+              dp = DecodingPlan.build(k, esis);
+            } catch (UndecodableBlockException ex) {
+              throw ex.withBlock(b.id());
+            }
+            SourceBlockDecoder.decode(work, dp, t, recv, recvOff, out, outOff);
+            return new Chunk(out, outOff, b.size());
+          }
+          long outOff = recvOff + (long) validSymbols * t;
+          ArrowBuf out = holes ? recv : slot.aux(b.size());
+          long o = holes ? outOff : 0;
           new ObjectDecoder(work, oti, Runnable::run)
-              .decodeSourceBlock(b.id(), esis, recv, 0, recv.slice(outOff, b.size()), 0);
-          return new Chunk(recv, outOff, b.size());
+              .decodeSourceBlock(b.id(), esis, recv, recvOff, out.slice(o, b.size()), 0);
+          return new Chunk(out, o, b.size());
         } catch (UndecodableBlockException ex) {
           undecodable = ex;
           if (!more) {
