@@ -1295,13 +1295,21 @@ final class GridStore implements RqStore, AutoCloseable {
   public VectorSchemaRoot revealTable(String key, BufferAllocator allocator) throws IOException {
     try (ArrowReader r = revealReader(key, allocator)) {
       VectorSchemaRoot src = r.getVectorSchemaRoot();
+      // the first batch's buffers move to the result (no copy); later batches are appended
       VectorSchemaRoot out = VectorSchemaRoot.create(src.getSchema(), allocator);
       boolean ok = false;
       try {
-        out.allocateNew();
-        out.setRowCount(0);
-        while (r.loadNextBatch()) {
-          VectorSchemaRootAppender.append(false, out, src);
+        if (r.loadNextBatch()) {
+          for (int i = 0; i < src.getFieldVectors().size(); i++) {
+            src.getVector(i).makeTransferPair(out.getVector(i)).transfer();
+          }
+          out.setRowCount(src.getRowCount());
+          while (r.loadNextBatch()) {
+            VectorSchemaRootAppender.append(false, out, src);
+          }
+        } else {
+          out.allocateNew();
+          out.setRowCount(0);
         }
         ok = true;
         return out;
