@@ -131,8 +131,26 @@ import org.slf4j.LoggerFactory;
  * 5.4). Too few symbols: DATA_LOSS naming the object, the block and the symbols found. Reveal keeps
  * {@code concurrency} blocks in flight ahead of the reader, each in its own slot.
  *
- * <p>Thread safe: every operation has its own slots; shared state is the segment directory and
- * the plan cache (concurrent maps).
+ * <h2>Memory</h2>
+ *
+ * Every operation first reserves its share of the node's {@link
+ * RqPluginConfiguration#maxMemory()} ({@link MemoryBudget}): blocks in flight x {@value
+ * #STASH_BLOCK_FACTOR} block sizes for a stash (data, encoder workspace of about (L + 1 + K) x T,
+ * staging of n x s x T), x {@value #REVEAL_BLOCK_FACTOR} for a reveal (staging, output, decoder
+ * scratch); operations beyond the budget wait (up to {@value #BUDGET_WAIT_MILLIS} ms, then
+ * RESOURCE_EXHAUSTED). A stash of unknown length starts its block buffers at 256 KiB and doubles
+ * them up to the block size, so small objects stay small. All of it is allocated from the node's
+ * allocator and freed when the operation ends (a reveal: when its stream is closed).
+ *
+ * <h2>Nodes that left</h2>
+ *
+ * The master does not yet know which nodes are alive and may place shards on a segment whose node
+ * left (the segment stays mounted while it holds live shards). A stash writes only to live nodes'
+ * segments; a block whose written shards still hold K + h symbols is kept (the object is DEGRADED
+ * in {@link #stat} from the start), otherwise the stash fails with UNAVAILABLE and is revoked.
+ *
+ * <p>Thread safe: every operation has its own slots; shared state is the segment directory, the
+ * plan cache (concurrent maps) and the memory budget.
  */
 final class GridStore implements RqStore, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GridStore.class);
