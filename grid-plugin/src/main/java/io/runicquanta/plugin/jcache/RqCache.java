@@ -100,7 +100,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
   private final List<ValueCodec<?>> codecs;
   private final StashOptions stashOptions;
   private final CacheLoader<K, V> loader;
-  private final CacheWriter<? super K, ? super V> writer;
+  private final CacheWriter<K, V> writer;
   private final ExpiryPolicy expiry;
   private final CopyOnWriteArrayList<ListenerRegistration<K, V>> listeners = new CopyOnWriteArrayList<>();
   private final RqCacheStatistics stats = new RqCacheStatistics();
@@ -132,7 +132,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
     this.codecs = List.copyOf(cs);
     this.stashOptions = config.stashOptions();
     this.loader = config.getCacheLoaderFactory() == null ? null : (CacheLoader<K, V>) config.getCacheLoaderFactory().create();
-    this.writer = config.getCacheWriterFactory() == null ? null : config.getCacheWriterFactory().create();
+    this.writer = config.getCacheWriterFactory() == null ? null : (CacheWriter<K, V>) config.getCacheWriterFactory().create();
     this.expiry =
         config.getExpiryPolicyFactory() == null
             ? new EternalExpiryPolicy()
@@ -249,7 +249,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
       return v;
     }
 
-    /** Creates the entry; false (nothing stored) if the policy's creation expiry is zero. */
+    /** Creates the entry; false (nothing stored, no event) if the policy's creation expiry is zero. */
     boolean create(V value, boolean event) {
       Duration d;
       try {
@@ -259,6 +259,9 @@ public final class RqCache<K, V> implements Cache<K, V> {
       }
       if (d == null) {
         d = Duration.ETERNAL;
+      }
+      if (d.isZero()) {
+        return false;
       }
       long at = expiresAt(d);
       write(value, 1, now, at);
@@ -699,7 +702,9 @@ public final class RqCache<K, V> implements Cache<K, V> {
         c -> {
           EntryMeta m = c.current();
           if (m == null) {
-            c.create(value, true);
+            if (!c.create(value, true)) {
+              return null;
+            }
           } else if (replace) {
             c.update(m, value, null);
           } else {
@@ -718,19 +723,19 @@ public final class RqCache<K, V> implements Cache<K, V> {
     nonNull(key, "key");
     nonNull(value, "value");
     long t0 = System.nanoTime();
-    locked(
+    boolean stored =
+        locked(
         key,
         c -> {
           EntryMeta m = c.current();
           write(key, value);
           if (m == null) {
-            c.create(value, true);
-          } else {
-            c.update(m, value, null);
+            return c.create(value, true);
           }
-          return null;
+          c.update(m, value, null);
+          return true;
         });
-    if (statsOn()) {
+    if (statsOn() && stored) {
       stats.put(1);
       stats.putTime(System.nanoTime() - t0);
     }
@@ -742,6 +747,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
     nonNull(key, "key");
     nonNull(value, "value");
     long t0 = System.nanoTime();
+    boolean[] created = new boolean[1];
     V old =
         locked(
             key,
@@ -749,15 +755,18 @@ public final class RqCache<K, V> implements Cache<K, V> {
               EntryMeta m = c.current();
               write(key, value);
               if (m == null) {
-                c.create(value, true);
+                created[0] = c.create(value, true);
                 return null;
               }
+              created[0] = true;
               V o = c.reveal(m);
               c.update(m, value, o);
               return c.handOut(o);
             });
     if (statsOn()) {
-      stats.put(1);
+      if (created[0]) {
+        stats.put(1);
+      }
       if (old != null) {
         stats.hit(1);
       } else {
@@ -796,23 +805,27 @@ public final class RqCache<K, V> implements Cache<K, V> {
         toPut.remove(e.getKey());
       }
     }
+    int stored = 0;
     for (Map.Entry<K, V> e : toPut.entrySet()) {
       K key = e.getKey();
       V value = e.getValue();
-      locked(
-          key,
-          c -> {
-            EntryMeta m = c.current();
-            if (m == null) {
-              c.create(value, true);
-            } else {
-              c.update(m, value, null);
-            }
-            return null;
-          });
+      boolean done =
+          locked(
+              key,
+              c -> {
+                EntryMeta m = c.current();
+                if (m == null) {
+                  return c.create(value, true);
+                }
+                c.update(m, value, null);
+                return true;
+              });
+      if (done) {
+        stored++;
+      }
     }
     if (statsOn()) {
-      stats.put(toPut.size());
+      stats.put(stored);
       stats.putTime(System.nanoTime() - t0);
     }
     if (failure != null) {
@@ -831,17 +844,20 @@ public final class RqCache<K, V> implements Cache<K, V> {
             key,
             c -> {
               if (c.current() != null) {
+                if (statsOn()) {
+                  stats.hit(1);
+                }
                 return false;
               }
+              if (statsOn()) {
+                stats.miss(1);
+              }
               write(key, value);
-              c.create(value, true);
-              return true;
+              return c.create(value, true);
             });
-    if (statsOn()) {
-      if (done) {
-        stats.put(1);
-        stats.putTime(System.nanoTime() - t0);
-      }
+    if (statsOn() && done) {
+      stats.put(1);
+      stats.putTime(System.nanoTime() - t0);
     }
     return done;
   }
@@ -1155,8 +1171,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
             case LOAD -> c.createLoaded(e.newValue());
             case CREATE -> {
               write(key, e.newValue());
-              c.create(e.newValue(), true);
-              if (statsOn()) {
+              if (c.create(e.newValue(), true) && statsOn()) {
                 stats.put(1);
               }
             }

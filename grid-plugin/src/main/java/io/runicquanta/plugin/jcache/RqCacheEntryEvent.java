@@ -7,7 +7,7 @@ import javax.cache.event.EventType;
 /**
  * A created, updated, removed or expired event of a {@link RqCache}. For updates the old value is
  * the value replaced; for removals and expiries both value and old value are the value that was
- * there (the old value only when the listener asked for old values).
+ * there, given only when the listener asked for old values (JSR-107 1.1).
  */
 final class RqCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
   private static final long serialVersionUID = 1L;
@@ -32,7 +32,10 @@ final class RqCacheEntryEvent<K, V> extends CacheEntryEvent<K, V> {
     }
     @SuppressWarnings("unchecked")
     Cache<K, V> src = (Cache<K, V>) getSource();
-    return new RqCacheEntryEvent<>(src, getEventType(), key, value, null, false);
+    // For removals and expiries the value is the old value: without old values, neither is given.
+    EventType t = getEventType();
+    V v = t == EventType.REMOVED || t == EventType.EXPIRED ? null : value;
+    return new RqCacheEntryEvent<>(src, t, key, v, null, false);
   }
 
   @Override

@@ -48,6 +48,7 @@ public final class RqCacheManager implements CacheManager {
   private final ClassLoader classLoader;
   private final Properties properties;
   private final Ignite ignite;
+  /** True on the provider's embedded grid (which the provider, not the manager, stops). */
   private final boolean embedded;
   private final RqStore store;
   private final IgniteCache<MetaKey, EntryMeta> meta;
@@ -106,6 +107,11 @@ public final class RqCacheManager implements CacheManager {
   /** An object whose removal failed: the sweeper retries it. */
   void orphan(String objectKey) {
     orphans.add(objectKey);
+  }
+
+  /** @return true if this manager runs on the provider's embedded one-node grid */
+  public boolean embedded() {
+    return embedded;
   }
 
   /** @return the Ignite node this manager works on */
@@ -293,9 +299,6 @@ public final class RqCacheManager implements CacheManager {
       Thread.currentThread().interrupt();
     }
     provider.released(this);
-    if (embedded) {
-      EmbeddedGrid.release();
-    }
   }
 
   @Override

@@ -25,8 +25,10 @@ import org.apache.ignite.Ignition;
  * <p>Which grid: the properties key {@value #IGNITE_INSTANCE} (or a URI {@code rq:ignite:<name>})
  * names a started Ignite node that runs the plugin (the production way; the node is not stopped by
  * the provider). Otherwise (the default URI {@value #DEFAULT_URI}) the provider starts one embedded
- * server node on 127.0.0.1 for the JVM (see {@link EmbeddedGrid}) and stops it when the last manager
- * using it closes.
+ * server node on 127.0.0.1 for the JVM (see {@link EmbeddedGrid}), shared by the provider instances
+ * of the JVM, and stops it when the last of them is closed ({@link #close()}). Managers closed
+ * before that leave their caches' entries in the grid (JCache's close does not destroy); creating a
+ * cache of the same name again starts it empty.
  */
 public final class RqCachingProvider implements CachingProvider {
   /** The default URI: an embedded one-node grid. */
@@ -36,6 +38,8 @@ public final class RqCachingProvider implements CachingProvider {
   public static final String IGNITE_INSTANCE = "rq.ignite.instance";
 
   private final WeakHashMap<ClassLoader, Map<URI, RqCacheManager>> managers = new WeakHashMap<>();
+  /** True while this provider holds a reference on the embedded grid (until {@link #close()}). */
+  private boolean holdsEmbedded;
 
   /** Made by {@link javax.cache.Caching} (one per class loader) or by ServiceLoader. */
   public RqCachingProvider() {}
@@ -68,17 +72,14 @@ public final class RqCachingProvider implements CachingProvider {
         }
         embedded = false;
       } else {
-        ignite = EmbeddedGrid.acquire();
+        if (!holdsEmbedded) {
+          EmbeddedGrid.acquire();
+          holdsEmbedded = true;
+        }
+        ignite = EmbeddedGrid.get();
         embedded = true;
       }
-      try {
-        m = new RqCacheManager(this, u, cl, p, ignite, embedded);
-      } catch (RuntimeException e) {
-        if (embedded) {
-          EmbeddedGrid.release();
-        }
-        throw e;
-      }
+      m = new RqCacheManager(this, u, cl, p, ignite, embedded);
       byUri.put(u, m);
       return m;
     }
@@ -132,6 +133,12 @@ public final class RqCachingProvider implements CachingProvider {
       managers.clear();
     }
     all.forEach(RqCacheManager::close);
+    synchronized (managers) {
+      if (holdsEmbedded) {
+        holdsEmbedded = false;
+        EmbeddedGrid.release();
+      }
+    }
   }
 
   @Override
