@@ -3,13 +3,23 @@ package io.runicquanta.plugin;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.runicquanta.testing.SplitMix64;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +30,7 @@ class StashRevealTest {
 
   @BeforeAll
   static void start() {
-    grid = PluginGrid.start("srt", 47500, 47600, 4, b -> b);
+    grid = PluginGrid.start("srt", 44000, 44100, 4, b -> b);
   }
 
   @AfterAll
@@ -48,9 +58,16 @@ class StashRevealTest {
       String key = "rt/" + n;
       byte[] back = roundTrip(rq, key, data);
       assertArrayEquals(data, back, "size " + n);
-      // reveal from another node too
-      try (InputStream in = grid.store(3).reveal(key)) {
-        assertArrayEquals(data, in.readAllBytes(), "size " + n + " from node 3");
+      // reveal from another node too, as a channel
+      try (java.nio.channels.ReadableByteChannel ch = grid.store(3).revealChannel(key)) {
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocateDirect(n + 1);
+        while (ch.read(bb) >= 0) {
+          assertTrue(bb.position() <= n);
+        }
+        bb.flip();
+        byte[] got = new byte[bb.remaining()];
+        bb.get(got);
+        assertArrayEquals(data, got, "size " + n + " from node 3");
       }
       ObjectStat st = rq.stat(key);
       assertEquals(n, st.size());
@@ -59,6 +76,166 @@ class StashRevealTest {
       assertTrue(rq.remove(key));
       assertFalse(rq.remove(key));
     }
+  }
+
+  @AfterEach
+  void onlySegmentsAllocated() {
+    for (var n : grid.nodes) {
+      RqPlugin p = RqPlugin.of(n);
+      long seg = p.segment() == null ? 0 : p.config().segmentSize();
+      assertEquals(seg, p.allocator().getAllocatedMemory(),
+          "node " + n.name() + " holds work memory after the test");
+    }
+  }
+
+  @Test
+  void manyConcurrentStashAndRevealOfMixedSizes() throws Exception {
+    int threads = 6;
+    int perThread = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> fs = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tt = t;
+        fs.add(pool.submit(() -> {
+          RqStore rq = grid.store(tt % 4);
+          RqStore other = grid.store((tt + 1) % 4);
+          int ok = 0;
+          for (int i = 0; i < perThread; i++) {
+            int n = (int) Math.floorMod(new SplitMix64(tt * 100 + i).nextLong(), 300_000);
+            byte[] d = SplitMix64.bytes(tt * 1000 + i, n);
+            String key = "conc/" + tt + "/" + i;
+            rq.stash(key, new ByteArrayInputStream(d), StashOptions.defaults());
+            try (InputStream in = other.reveal(key)) {
+              assertEquals(PluginGrid.sha256(d), PluginGrid.sha256(in.readAllBytes()), key);
+            }
+            assertTrue(other.remove(key));
+            ok++;
+          }
+          return ok;
+        }));
+      }
+      int total = 0;
+      for (Future<Integer> f : fs) {
+        total += f.get(120, TimeUnit.SECONDS);
+      }
+      assertEquals(threads * perThread, total);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertTrue(grid.store(0).list("conc/.*").isEmpty());
+  }
+
+  @Test
+  void byteArrayConveniences() {
+    RqStore rq = grid.store(1);
+    byte[] d = SplitMix64.bytes(3, 150_000);
+    assertFalse(rq.exists("ba/1"));
+    rq.stash("ba/1", d, StashOptions.defaults().lossTolerance(2).blockSize(32 << 10).symbolSize(512));
+    assertTrue(rq.exists("ba/1"));
+    assertArrayEquals(d, grid.store(2).revealBytes("ba/1"));
+    ObjectStat st = rq.stat("ba/1");
+    assertEquals(2, st.lossTolerance());
+    assertEquals(5, st.blocks());
+    assertEquals(2, st.tolerableNow(), st.toString());
+    assertTrue(rq.remove("ba/1"));
+    assertFalse(rq.exists("ba/1"));
+  }
+
+  @Test
+  void serverWithoutSegmentAndNotHostingTheMaster() throws Exception {
+    var c = io.runicquanta.master.LocalGrid.config("srt-noseg", 44000, 44100, PluginGrid.RANGE, 32, false);
+    c.setPluginConfigurations(PluginGrid.testConfig().segmentSize(0).hostMaster(false).build());
+    Ignite n = grid.start(c);
+    try {
+      RqPlugin p = RqPlugin.of(n);
+      assertNull(p.segment());
+      assertEquals("false", n.cluster().localNode().attribute(RqPluginProvider.ATTR_HOST_MASTER));
+      assertEquals(4, p.store().status().segments().size());
+      assertEquals(5, p.store().status().nodes());
+      byte[] d = SplitMix64.bytes(4, 70_000);
+      p.store().stash("noseg/1", d, StashOptions.defaults());
+      assertArrayEquals(d, grid.store(0).revealBytes("noseg/1"));
+      assertTrue(p.store().remove("noseg/1"));
+    } finally {
+      grid.nodes.remove(n);
+      Ignition.stop(n.name(), true);
+    }
+  }
+
+  @Test
+  void failedSourceLeavesNothing() throws Exception {
+    RqStore rq = grid.store(0);
+    long free = rq.status().freeBytes();
+    byte[] d = SplitMix64.bytes(5, 200_000);
+    InputStream failing = new InputStream() {
+      int pos;
+
+      @Override
+      public int read() throws IOException {
+        byte[] b = new byte[1];
+        return read(b, 0, 1) < 0 ? -1 : b[0] & 0xFF;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (pos > 150_000) {
+          throw new IOException("source broke");
+        }
+        int n = Math.min(len, d.length - pos);
+        System.arraycopy(d, pos, b, off, n);
+        pos += n;
+        return n;
+      }
+    };
+    IOException e = assertThrows(IOException.class,
+        () -> rq.stash("fail/1", failing, StashOptions.defaults()));
+    assertEquals("source broke", e.getMessage());
+    assertTrue(rq.list("fail/.*").isEmpty());
+    assertEquals(RqException.Code.NOT_FOUND,
+        assertThrows(RqException.class, () -> rq.stat("fail/1")).code());
+    assertEquals(free, rq.status().freeBytes(), "a failed stash gives its space back");
+  }
+
+  @Test
+  void clientNodeStashesButMountsNothing() throws Exception {
+    Ignite client = grid.start(grid.configuration("srt-client", true));
+    try {
+      RqPlugin p = RqPlugin.of(client);
+      assertNull(p.segment());
+      RqStore rq = p.store();
+      assertEquals(4, rq.status().segments().size());
+      byte[] d = SplitMix64.bytes(11, 100_000);
+      rq.stash("client/1", new ByteArrayInputStream(d), StashOptions.defaults());
+      try (InputStream in = grid.store(0).reveal("client/1")) {
+        assertArrayEquals(d, in.readAllBytes());
+      }
+      try (InputStream in = rq.reveal("client/1")) {
+        assertArrayEquals(d, in.readAllBytes());
+      }
+      assertTrue(rq.remove("client/1"));
+    } finally {
+      grid.nodes.remove(client);
+      Ignition.stop(client.name(), true);
+    }
+  }
+
+  @Test
+  void nodeWithoutThePluginJarIsRefusedClearly() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> RqPlugin.of(new org.apache.ignite.internal.IgniteKernal(null) {
+          @Override
+          public String name() {
+            return "bare";
+          }
+
+          @Override
+          public <T extends org.apache.ignite.plugin.IgnitePlugin> T plugin(String name)
+              throws org.apache.ignite.plugin.PluginNotFoundException {
+            throw new org.apache.ignite.plugin.PluginNotFoundException(name);
+          }
+        }));
+    assertTrue(e.getMessage().contains("does not run the Runic Quanta plugin"), e.getMessage());
   }
 
   @Test
