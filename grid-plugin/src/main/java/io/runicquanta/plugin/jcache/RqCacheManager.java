@@ -172,7 +172,6 @@ public final class RqCacheManager implements CacheManager {
         throw new CacheException("a cache named " + cacheName + " already exists in " + uri);
       }
       RqCache<K, V> cache = new RqCache<>(this, cacheName, cfg, meta, store, classLoader);
-      cache.clearEntries();
       caches.put(cacheName, cache);
       if (cfg.isManagementEnabled()) {
         register(cache, "CacheConfiguration", cache.mxBean());
