@@ -262,7 +262,7 @@ class RqCacheTest {
       assertEquals(7, b.get("seen"), "both nodes see one cache");
       ExecutorService pool = Executors.newFixedThreadPool(4);
       List<Future<?>> fs = new ArrayList<>();
-      int perThread = 15;
+      int perThread = 8;
       for (int t = 0; t < 4; t++) {
         Cache<String, Integer> via = t % 2 == 0 ? a : b;
         fs.add(pool.submit(() -> {
