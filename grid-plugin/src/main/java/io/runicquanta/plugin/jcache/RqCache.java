@@ -301,7 +301,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
       }
       write(value, old.version + 1, old.created, at);
       deletes.add(old.objectKey);
-      if (!listeners.isEmpty()) {
+      if (wants(EventType.UPDATED)) {
         V ov = oldValue != null ? oldValue : reveal(old);
         events.add(new RqCacheEntryEvent<>(RqCache.this, EventType.UPDATED, key, value, ov, true));
       }
@@ -394,18 +394,32 @@ public final class RqCache<K, V> implements Cache<K, V> {
     for (String k : c.deletes) {
       deleteObject(k);
     }
+    boolean queued = false;
     try {
       if (dispatch && !c.events.isEmpty()) {
-        dispatch(c.events);
+        queued = dispatch(c.events);
       }
     } finally {
-      for (Object v : c.owned.keySet()) {
-        release(v);
+      List<Object> owned = new ArrayList<>(c.owned.keySet());
+      if (!owned.isEmpty()) {
+        Runnable releaseAll = () -> owned.forEach(this::release);
+        if (queued) {
+          // asynchronous listeners still hold these values: release after them (same thread, in order)
+          try {
+            asyncEvents.execute(releaseAll);
+          } catch (java.util.concurrent.RejectedExecutionException e) {
+            releaseAll.run();
+          }
+        } else {
+          releaseAll.run();
+        }
       }
     }
   }
 
-  private void dispatch(List<RqCacheEntryEvent<K, V>> events) {
+  /** @return true if events were queued for asynchronous listeners */
+  private boolean dispatch(List<RqCacheEntryEvent<K, V>> events) {
+    boolean queued = false;
     RuntimeException failure = null;
     for (ListenerRegistration<K, V> l : listeners) {
       if (l.synchronous()) {
@@ -427,6 +441,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
                   LOG.warn("asynchronous listener of cache {} failed", name, e);
                 }
               });
+          queued = true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
           LOG.debug("cache {} closed: events dropped", name);
         }
@@ -435,6 +450,7 @@ public final class RqCache<K, V> implements Cache<K, V> {
     if (failure != null) {
       throw failure;
     }
+    return queued;
   }
 
   // ---------------------------------------------------------------- values as objects
