@@ -134,6 +134,18 @@ final class MasterCore implements AutoCloseable {
   private boolean closing;
 
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
+  // commit statistics, touched by the committer thread only
+  private long statBatches;
+  private long statChanges;
+  private long statCommitNanos;
+  private long statMaxCommitNanos;
+  private long statSince = System.nanoTime();
+  private final java.util.concurrent.atomic.AtomicLong totalBatches = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong totalChanges = new java.util.concurrent.atomic.AtomicLong();
+  // test hooks: hold the committer, or make the next commits fail
+  private boolean held;
+  private int faultsLeft;
+  private RuntimeException fault;
   private final long leaseFloor;
   private final Thread committer;
   private final ScheduledExecutorService reaper;
@@ -346,7 +358,7 @@ final class MasterCore implements AutoCloseable {
     while (true) {
       Batch b;
       synchronized (lock) {
-        while (open.isEmpty() && !closing && failure == null) {
+        while ((open.isEmpty() || held) && !closing && failure == null) {
           try {
             lock.wait();
           } catch (InterruptedException e) {
@@ -360,17 +372,44 @@ final class MasterCore implements AutoCloseable {
         inflight = b;
         open = new Batch(b.seq + 1);
       }
+      long t0 = System.nanoTime();
       RuntimeException err = persist(b);
       if (err != null) {
         poison(err);
         return;
       }
+      stats(b.size(), System.nanoTime() - t0);
       synchronized (lock) {
         committed = b.seq;
         inflight = null;
         dirty.values().removeIf(s -> s <= b.seq);
       }
       b.done.complete(null);
+    }
+  }
+
+  /** Counts a commit; logs a summary every 10 s while batches commit. */
+  private void stats(int changes, long nanos) {
+    totalBatches.incrementAndGet();
+    totalChanges.addAndGet(changes);
+    statBatches++;
+    statChanges += changes;
+    statCommitNanos += nanos;
+    statMaxCommitNanos = Math.max(statMaxCommitNanos, nanos);
+    long now = System.nanoTime();
+    if (now - statSince >= 10_000_000_000L) {
+      LOG.info(
+          "master group commit: {} batches of {} changes on average in the last {} s; commit"
+              + " {} ms on average, {} ms at most",
+          statBatches, String.format(java.util.Locale.ROOT, "%.1f", (double) statChanges / statBatches),
+          (now - statSince) / 1_000_000_000L,
+          String.format(java.util.Locale.ROOT, "%.2f", statCommitNanos / 1e6 / statBatches),
+          String.format(java.util.Locale.ROOT, "%.2f", statMaxCommitNanos / 1e6));
+      statBatches = 0;
+      statChanges = 0;
+      statCommitNanos = 0;
+      statMaxCommitNanos = 0;
+      statSince = now;
     }
   }
 
@@ -382,6 +421,10 @@ final class MasterCore implements AutoCloseable {
           ignite.transactions().txStart(
               TransactionConcurrency.OPTIMISTIC, TransactionIsolation.READ_COMMITTED, TX_TIMEOUT_MS,
               b.size())) {
+        RuntimeException injected = injectedFault();
+        if (injected != null) {
+          throw injected;
+        }
         if (!b.segPut.isEmpty()) {
           segments.putAll(b.segPut);
         }
@@ -440,6 +483,47 @@ final class MasterCore implements AutoCloseable {
       b.done.completeExceptionally(failure);
     }
     failed.complete(cause);
+  }
+
+  /** @return {batches, changes} committed since this core started; for tests and diagnostics */
+  long[] commitCounts() {
+    return new long[] {totalBatches.get(), totalChanges.get()};
+  }
+
+  /**
+   * Test hook: while held, the committer commits nothing, so calls pile up in the open batch (and
+   * none is answered).
+   */
+  void holdCommits(boolean hold) {
+    synchronized (lock) {
+      held = hold;
+      lock.notifyAll();
+    }
+  }
+
+  /** @return changes waiting in the open batch; for tests */
+  int openChanges() {
+    synchronized (lock) {
+      return open.size();
+    }
+  }
+
+  /** Test hook: the next {@code n} commit attempts fail with {@code e} before writing. */
+  void failCommits(int n, RuntimeException e) {
+    synchronized (lock) {
+      faultsLeft = n;
+      fault = e;
+    }
+  }
+
+  private RuntimeException injectedFault() {
+    synchronized (lock) {
+      if (faultsLeft > 0) {
+        faultsLeft--;
+        return fault;
+      }
+      return null;
+    }
   }
 
   /** @return completes with the cause when this core can no longer serve (a batch failed) */
