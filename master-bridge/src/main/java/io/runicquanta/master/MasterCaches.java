@@ -38,9 +38,13 @@ public final class MasterCaches {
   /** The single key of the address cache. */
   public static final String ADDRESS_KEY = "master";
 
-  // Few partitions: the master's caches are small, and fewer partitions make the exchange after a
-  // node failure (and so the master's failover) faster.
-  private static final int PARTITIONS = 32;
+  // One partition: every key of the three caches maps to the same primary (and backup), so the
+  // master's group-commit transaction, which touches many keys of several caches, involves one
+  // primary and commits in one phase (near -> primary -> backup and back) instead of a two-phase
+  // commit over every node. The master holds all of this state in its own memory anyway, so one
+  // node holding it (plus its backups) is no new limit; and one partition makes the exchange after
+  // a node failure (and so the master's failover) fast.
+  static final int PARTITIONS = 1;
 
   private MasterCaches() {}
 

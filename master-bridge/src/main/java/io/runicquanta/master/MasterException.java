@@ -47,4 +47,8 @@ final class MasterException extends RuntimeException {
   static MasterException exhausted(String message) {
     return new MasterException(Kind.RESOURCE_EXHAUSTED, message);
   }
+
+  static MasterException unavailable(String message) {
+    return new MasterException(Kind.UNAVAILABLE, message);
+  }
 }

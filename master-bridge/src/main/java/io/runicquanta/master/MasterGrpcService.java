@@ -37,67 +37,135 @@ import io.runicquanta.master.proto.Segment;
 import io.runicquanta.master.proto.UnmountSegmentRequest;
 import io.runicquanta.master.proto.UnmountSegmentResponse;
 import com.google.protobuf.ByteString;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * The gRPC face of {@link MasterCore}: turns requests into calls and results into responses; every
  * failure goes through {@link MasterErrors}. Thread safe.
+ *
+ * <p>The core answers with futures that complete when the call's changes are durable (group
+ * commit), so no thread waits for a commit: the single-key calls run where gRPC delivers them (the
+ * server uses a direct executor, so on the transport's event loop: they only take the core's lock
+ * for microseconds) and reply from the thread that completes the future (the core's committer, or
+ * the calling thread when nothing waits). Calls whose work grows with their input (batch and regex
+ * calls) run on {@code heavy}, so a big batch never stalls the event loop.
  */
 final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
   private final MasterCore core;
+  private final Executor heavy;
 
-  MasterGrpcService(MasterCore core) {
+  MasterGrpcService(MasterCore core, Executor heavy) {
     this.core = core;
+    this.heavy = heavy;
   }
 
-  private static <T> void run(StreamObserver<T> obs, Supplier<T> call) {
-    T out;
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Starts a call and replies when its future completes. */
+  private static <R, T> void reply(
+      StreamObserver<T> obs, Supplier<CompletableFuture<R>> call, Function<R, T> response) {
+    CompletableFuture<R> f;
     try {
-      out = call.get();
+      f = call.get();
     } catch (Throwable t) {
-      obs.onError(MasterErrors.toException(t));
+      obs.onError(MasterErrors.toException(unwrap(t)));
       return;
     }
-    obs.onNext(out);
-    obs.onCompleted();
+    f.whenComplete((r, t) -> {
+      if (t != null) {
+        obs.onError(MasterErrors.toException(unwrap(t)));
+        return;
+      }
+      T out;
+      try {
+        out = response.apply(r);
+      } catch (Throwable e) {
+        obs.onError(MasterErrors.toException(e));
+        return;
+      }
+      obs.onNext(out);
+      obs.onCompleted();
+    });
+  }
+
+  /** As {@link #reply}, with the call started on the heavy executor. */
+  private <R, T> void replyHeavy(
+      StreamObserver<T> obs, Supplier<CompletableFuture<R>> call, Function<R, T> response) {
+    reply(obs, () -> CompletableFuture.supplyAsync(call, heavy).thenCompose(f -> f), response);
+  }
+
+  /** @return a future of the call, a failed one if it throws before returning its future */
+  private static <R> CompletableFuture<R> attempt(Supplier<CompletableFuture<R>> call) {
+    try {
+      return call.get();
+    } catch (Throwable t) {
+      return CompletableFuture.failedFuture(t);
+    }
+  }
+
+  /** @return a future of every item's outcome (the value or the Throwable), in order */
+  private static <R> CompletableFuture<List<Object>> all(List<CompletableFuture<R>> items) {
+    List<CompletableFuture<Object>> outcomes = new ArrayList<>(items.size());
+    for (CompletableFuture<R> f : items) {
+      outcomes.add(f.handle((v, t) -> t != null ? unwrap(t) : (Object) v));
+    }
+    return CompletableFuture.allOf(outcomes.toArray(new CompletableFuture<?>[0]))
+        .thenApply(v -> {
+          List<Object> out = new ArrayList<>(outcomes.size());
+          for (CompletableFuture<Object> f : outcomes) {
+            out.add(f.join());
+          }
+          return out;
+        });
+  }
+
+  private static ItemStatus status(Object outcome) {
+    return outcome instanceof Throwable t ? MasterErrors.toItemStatus(t) : MasterErrors.OK;
   }
 
   @Override
   public void getReplicaList(GetReplicaListRequest req, StreamObserver<GetReplicaListResponse> obs) {
-    run(obs, () -> {
-      MasterCore.ReadResult r = core.getReplicaList(req.getKey());
-      return GetReplicaListResponse.newBuilder()
-          .setReplica(r.replica())
-          .setLeaseExpiresUnixMs(r.leaseExpiresMillis())
-          .build();
-    });
+    reply(obs, () -> core.getReplicaList(req.getKey()),
+        r -> GetReplicaListResponse.newBuilder()
+            .setReplica(r.replica())
+            .setLeaseExpiresUnixMs(r.leaseExpiresMillis())
+            .build());
   }
 
   @Override
   public void getReplicaListByRegex(
       GetReplicaListByRegexRequest req, StreamObserver<GetReplicaListByRegexResponse> obs) {
-    run(obs, () -> {
-      long[] lease = new long[1];
-      List<ReplicaInfo> r = core.getByRegex(req.getKeyRegex(), lease);
-      return GetReplicaListByRegexResponse.newBuilder()
-          .addAllReplicas(r)
-          .setLeaseExpiresUnixMs(lease[0])
-          .build();
+    replyHeavy(obs, () -> core.getByRegex(req.getKeyRegex()), r -> {
+      GetReplicaListByRegexResponse.Builder b =
+          GetReplicaListByRegexResponse.newBuilder().setLeaseExpiresUnixMs(r.leaseExpiresMillis());
+      for (Object v : r.items().values()) {
+        b.addReplicas((ReplicaInfo) v);
+      }
+      return b.build();
     });
   }
 
   @Override
   public void batchGetReplicaList(
       BatchGetReplicaListRequest req, StreamObserver<BatchGetReplicaListResponse> obs) {
-    run(obs, () -> {
-      long[] lease = new long[1];
-      Map<String, Object> r = core.batchGet(req.getKeysList(), lease);
+    replyHeavy(obs, () -> core.batchGet(req.getKeysList()), r -> {
       BatchGetReplicaListResponse.Builder b =
-          BatchGetReplicaListResponse.newBuilder().setLeaseExpiresUnixMs(lease[0]);
+          BatchGetReplicaListResponse.newBuilder().setLeaseExpiresUnixMs(r.leaseExpiresMillis());
       for (String k : req.getKeysList()) {
-        Object v = r.get(k);
+        Object v = r.items().get(k);
         BatchGetReplicaListResponse.Item.Builder item =
             BatchGetReplicaListResponse.Item.newBuilder().setKey(k);
         if (v instanceof ReplicaInfo ri) {
@@ -111,7 +179,7 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
     });
   }
 
-  private MasterCore.PutStartResult putStart(PutStartRequest req) {
+  private CompletableFuture<MasterCore.PutStartResult> putStart(PutStartRequest req) {
     var red = req.getRedundancy();
     if (!req.hasRedundancy()) {
       throw MasterException.invalid(
@@ -130,30 +198,33 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   @Override
   public void putStart(PutStartRequest req, StreamObserver<PutStartResponse> obs) {
-    run(obs, () -> {
-      MasterCore.PutStartResult r = putStart(req);
-      return PutStartResponse.newBuilder()
-          .setReplica(r.replica())
-          .setLeaseExpiresUnixMs(r.leaseExpiresMillis())
-          .build();
-    });
+    reply(obs, () -> putStart(req),
+        r -> PutStartResponse.newBuilder()
+            .setReplica(r.replica())
+            .setLeaseExpiresUnixMs(r.leaseExpiresMillis())
+            .build());
   }
 
   @Override
   public void batchPutStart(BatchPutStartRequest req, StreamObserver<BatchPutStartResponse> obs) {
-    run(obs, () -> {
+    replyHeavy(obs, () -> {
       checkBatch(req.getItemsCount());
-      BatchPutStartResponse.Builder b = BatchPutStartResponse.newBuilder();
+      List<CompletableFuture<MasterCore.PutStartResult>> fs = new ArrayList<>();
       for (PutStartRequest p : req.getItemsList()) {
+        fs.add(attempt(() -> putStart(p)));
+      }
+      return all(fs);
+    }, outcomes -> {
+      BatchPutStartResponse.Builder b = BatchPutStartResponse.newBuilder();
+      for (int i = 0; i < outcomes.size(); i++) {
         BatchPutStartResponse.Item.Builder item =
-            BatchPutStartResponse.Item.newBuilder().setKey(p.getKey());
-        try {
-          MasterCore.PutStartResult r = putStart(p);
+            BatchPutStartResponse.Item.newBuilder().setKey(req.getItems(i).getKey());
+        if (outcomes.get(i) instanceof MasterCore.PutStartResult r) {
           item.setStatus(MasterErrors.OK)
               .setReplica(r.replica())
               .setLeaseExpiresUnixMs(r.leaseExpiresMillis());
-        } catch (RuntimeException e) {
-          item.setStatus(MasterErrors.toItemStatus(e));
+        } else {
+          item.setStatus(status(outcomes.get(i)));
         }
         b.addItems(item);
       }
@@ -171,21 +242,24 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   @Override
   public void putEnd(PutEndRequest req, StreamObserver<PutEndResponse> obs) {
-    run(obs, () -> {
-      core.putEnd(req.getKey(), crcs(req));
-      return PutEndResponse.getDefaultInstance();
-    });
+    reply(obs, () -> core.putEnd(req.getKey(), crcs(req)), r -> PutEndResponse.getDefaultInstance());
   }
 
   @Override
   public void batchPutEnd(BatchPutEndRequest req, StreamObserver<BatchPutEndResponse> obs) {
-    run(obs, () -> {
+    replyHeavy(obs, () -> {
       checkBatch(req.getItemsCount());
-      BatchPutEndResponse.Builder b = BatchPutEndResponse.newBuilder();
+      List<CompletableFuture<Void>> fs = new ArrayList<>();
       for (PutEndRequest p : req.getItemsList()) {
+        fs.add(attempt(() -> core.putEnd(p.getKey(), crcs(p))));
+      }
+      return all(fs);
+    }, outcomes -> {
+      BatchPutEndResponse.Builder b = BatchPutEndResponse.newBuilder();
+      for (int i = 0; i < outcomes.size(); i++) {
         b.addItems(BatchPutEndResponse.Item.newBuilder()
-            .setKey(p.getKey())
-            .setStatus(itemStatus(() -> core.putEnd(p.getKey(), crcs(p)))));
+            .setKey(req.getItems(i).getKey())
+            .setStatus(status(outcomes.get(i))));
       }
       return b.build();
     });
@@ -193,21 +267,24 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   @Override
   public void putRevoke(PutRevokeRequest req, StreamObserver<PutRevokeResponse> obs) {
-    run(obs, () -> {
-      core.putRevoke(req.getKey());
-      return PutRevokeResponse.getDefaultInstance();
-    });
+    reply(obs, () -> core.putRevoke(req.getKey()), r -> PutRevokeResponse.getDefaultInstance());
   }
 
   @Override
   public void batchPutRevoke(BatchPutRevokeRequest req, StreamObserver<BatchPutRevokeResponse> obs) {
-    run(obs, () -> {
+    replyHeavy(obs, () -> {
       checkBatch(req.getKeysCount());
-      BatchPutRevokeResponse.Builder b = BatchPutRevokeResponse.newBuilder();
+      List<CompletableFuture<Void>> fs = new ArrayList<>();
       for (String k : req.getKeysList()) {
+        fs.add(attempt(() -> core.putRevoke(k)));
+      }
+      return all(fs);
+    }, outcomes -> {
+      BatchPutRevokeResponse.Builder b = BatchPutRevokeResponse.newBuilder();
+      for (int i = 0; i < outcomes.size(); i++) {
         b.addItems(BatchPutRevokeResponse.Item.newBuilder()
-            .setKey(k)
-            .setStatus(itemStatus(() -> core.putRevoke(k))));
+            .setKey(req.getKeys(i))
+            .setStatus(status(outcomes.get(i))));
       }
       return b.build();
     });
@@ -215,18 +292,25 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   @Override
   public void remove(RemoveRequest req, StreamObserver<RemoveResponse> obs) {
-    run(obs, () -> RemoveResponse.newBuilder().setSpaceDeferred(core.remove(req.getKey())).build());
+    reply(obs, () -> core.remove(req.getKey()),
+        r -> RemoveResponse.newBuilder().setSpaceDeferred(r).build());
   }
 
   @Override
   public void batchRemove(BatchRemoveRequest req, StreamObserver<BatchRemoveResponse> obs) {
-    run(obs, () -> {
+    replyHeavy(obs, () -> {
       checkBatch(req.getKeysCount());
-      BatchRemoveResponse.Builder b = BatchRemoveResponse.newBuilder();
+      List<CompletableFuture<Boolean>> fs = new ArrayList<>();
       for (String k : req.getKeysList()) {
+        fs.add(attempt(() -> core.remove(k)));
+      }
+      return all(fs);
+    }, outcomes -> {
+      BatchRemoveResponse.Builder b = BatchRemoveResponse.newBuilder();
+      for (int i = 0; i < outcomes.size(); i++) {
         b.addItems(BatchRemoveResponse.Item.newBuilder()
-            .setKey(k)
-            .setStatus(itemStatus(() -> core.remove(k))));
+            .setKey(req.getKeys(i))
+            .setStatus(status(outcomes.get(i))));
       }
       return b.build();
     });
@@ -234,18 +318,16 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   @Override
   public void removeByRegex(RemoveByRegexRequest req, StreamObserver<RemoveByRegexResponse> obs) {
-    run(obs, () -> {
-      MasterCore.RemovedKeys r = core.removeByRegex(req.getKeyRegex());
-      return RemoveByRegexResponse.newBuilder()
-          .setRemovedCount(r.keys().size())
-          .addAllKeys(r.keys())
-          .build();
-    });
+    replyHeavy(obs, () -> core.removeByRegex(req.getKeyRegex()),
+        r -> RemoveByRegexResponse.newBuilder()
+            .setRemovedCount(r.keys().size())
+            .addAllKeys(r.keys())
+            .build());
   }
 
   @Override
   public void mountSegment(MountSegmentRequest req, StreamObserver<MountSegmentResponse> obs) {
-    run(obs, () -> {
+    reply(obs, () -> {
       if (!req.hasSegment()) {
         throw MasterException.invalid("MountSegment has no segment; expected name, node, size, endpoint");
       }
@@ -255,7 +337,7 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
         throw MasterException.invalid(
             "segment '" + s.getName() + "' size = " + s.getSize() + " bytes; expected a positive size");
       }
-      core.mountSegment(
+      return core.mountSegment(
           new SegmentRecord(
               s.getName(),
               s.getNodeId(),
@@ -264,23 +346,20 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
               ep.getTransport(),
               ep.getAddress(),
               ep.getRemoteKey().toByteArray()));
-      return MountSegmentResponse.getDefaultInstance();
-    });
+    }, r -> MountSegmentResponse.getDefaultInstance());
   }
 
   @Override
   public void unmountSegment(UnmountSegmentRequest req, StreamObserver<UnmountSegmentResponse> obs) {
-    run(obs, () -> {
-      core.unmountSegment(req.getSegmentName());
-      return UnmountSegmentResponse.getDefaultInstance();
-    });
+    reply(obs, () -> core.unmountSegment(req.getSegmentName()),
+        r -> UnmountSegmentResponse.getDefaultInstance());
   }
 
   @Override
   public void listSegments(ListSegmentsRequest req, StreamObserver<ListSegmentsResponse> obs) {
-    run(obs, () -> {
+    reply(obs, core::listSegments, views -> {
       ListSegmentsResponse.Builder b = ListSegmentsResponse.newBuilder();
-      for (MasterCore.SegmentView v : core.listSegments()) {
+      for (MasterCore.SegmentView v : views) {
         SegmentRecord r = v.record();
         b.addSegments(
             ListSegmentsResponse.Item.newBuilder()
@@ -304,18 +383,5 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
 
   private void checkBatch(int n) {
     core.checkBatchSize(n);
-  }
-
-  /**
-   * Runs one item of a batch call: OK, or its error mapped exactly as the single call would map it,
-   * so one bad item never fails the others.
-   */
-  private static ItemStatus itemStatus(Runnable action) {
-    try {
-      action.run();
-      return MasterErrors.OK;
-    } catch (RuntimeException e) {
-      return MasterErrors.toItemStatus(e);
-    }
   }
 }

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
@@ -43,6 +45,7 @@ public final class MasterIgniteService implements Service {
 
   private transient volatile MasterCore core;
   private transient volatile Server server;
+  private transient volatile ExecutorService heavy;
   private transient volatile MasterAddress published;
   private transient CountDownLatch stopped;
 
@@ -74,28 +77,49 @@ public final class MasterIgniteService implements Service {
   @Override
   public void execute() throws InterruptedException {
     // Starting may fail while the topology is still changing (the node that hosted the master
-    // just died); keep trying until it works or the service is cancelled.
+    // just died); keep trying until it works or the service is cancelled. A core whose batch
+    // could not be committed stops serving (see MasterCore); it is replaced by a fresh one that
+    // rebuilds from the caches, as a new master on another node would.
     while (stopped.getCount() > 0) {
       try {
         start();
-        break;
       } catch (RuntimeException | IOException e) {
         LOG.warn("master start failed; retrying in 500 ms", e);
         stopQuietly();
         if (stopped.await(500, TimeUnit.MILLISECONDS)) {
           return;
         }
+        continue;
+      }
+      MasterCore c = core;
+      while (!stopped.await(100, TimeUnit.MILLISECONDS)) {
+        if (c.failed().isDone()) {
+          LOG.warn("master core failed ({}); restarting it from the caches", c.failed().getNow(null));
+          withdraw();
+          stopQuietly();
+          break;
+        }
       }
     }
-    stopped.await();
   }
 
   private void start() throws IOException {
     long t0 = System.nanoTime();
     core = new MasterCore(ignite, cfg, System::currentTimeMillis);
+    heavy =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "rq-master-batch");
+              t.setDaemon(true);
+              return t;
+            });
+    // direct executor: the handlers never block (MasterCore answers with futures), so they run on
+    // the transport threads and a call costs no hand-off to a worker thread
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress(cfg.grpcHost(), cfg.grpcPort()))
-            .addService(new MasterGrpcService(core))
+            .addService(new MasterGrpcService(core, heavy))
+            .directExecutor()
             .maxInboundMessageSize(64 << 20)
             .build()
             .start();
@@ -114,6 +138,16 @@ public final class MasterIgniteService implements Service {
   @Override
   public void cancel() {
     MasterAddress addr = published;
+    withdraw();
+    stopQuietly();
+    if (stopped != null) {
+      stopped.countDown();
+    }
+    LOG.info("master stopped ({})", addr);
+  }
+
+  private void withdraw() {
+    MasterAddress addr = published;
     if (addr != null) {
       try {
         IgniteCache<String, MasterAddress> c = MasterCaches.address(ignite);
@@ -121,12 +155,8 @@ public final class MasterIgniteService implements Service {
       } catch (RuntimeException e) {
         LOG.warn("could not withdraw the master address {}", addr, e);
       }
+      published = null;
     }
-    stopQuietly();
-    if (stopped != null) {
-      stopped.countDown();
-    }
-    LOG.info("master stopped ({})", addr);
   }
 
   private void stopQuietly() {
@@ -147,6 +177,11 @@ public final class MasterIgniteService implements Service {
     core = null;
     if (c != null) {
       c.close();
+    }
+    ExecutorService h = heavy;
+    heavy = null;
+    if (h != null) {
+      h.shutdownNow();
     }
   }
 

@@ -84,4 +84,28 @@ public final class ObjectRecord implements Serializable {
   ObjectRecord complete(int[] crcs) {
     return new ObjectRecord(COMPLETE, size, putDeadlineMillis, shardCount, layout, crcs);
   }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ObjectRecord r
+        && r.status == status
+        && r.size == size
+        && r.putDeadlineMillis == putDeadlineMillis
+        && r.shardCount == shardCount
+        && java.util.Arrays.equals(r.layout, layout)
+        && java.util.Arrays.equals(r.crc32c, crc32c);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(status, size, putDeadlineMillis, shardCount)
+        + 31 * java.util.Arrays.hashCode(layout);
+  }
+
+  @Override
+  public String toString() {
+    return "ObjectRecord[status=" + status + ", size=" + size + ", putDeadline=" + putDeadlineMillis
+        + ", shards=" + shardCount + ", layout=" + layout.length + " bytes, crcs="
+        + (crc32c == null ? "none" : crc32c.length) + "]";
+  }
 }

@@ -42,7 +42,10 @@ import org.apache.ignite.Ignition;
  * Each is run from 1 and from 16 threads, after a warm-up. The baseline's records copy one real
  * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
  * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
- * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}.
+ * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
+ * {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
+ * record JFR or to log the master's group-commit statistics
+ * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}).
  */
 public final class MasterBenchmark {
   static final int DISCO = 48560;
@@ -158,6 +161,10 @@ public final class MasterBenchmark {
     cmd.add(new File(System.getProperty("java.home"), "bin/java").getPath());
     cmd.add("-Xmx512m");
     cmd.addAll(Arrays.asList(BenchFlags.JVM_ARGS));
+    String extra = System.getProperty("rq.bench.serverJvmArgs", "").trim();
+    if (!extra.isEmpty()) {
+      cmd.addAll(Arrays.asList(extra.split("\\s+")));
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(MasterNodeMain.class.getName());
