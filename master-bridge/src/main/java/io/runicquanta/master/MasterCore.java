@@ -1259,6 +1259,24 @@ final class MasterCore implements AutoCloseable {
     objs.put(key, nr);
     putObj(key, nr);
     openRepairs.remove(repairKey(key, b.getBlockId()));
+    endRepairLease(key);
+  }
+
+  /**
+   * After a repair of {@code key} ended: its read lease falls back to what readers may hold (every
+   * reader lease ends before now + the read lease) and the other open repairs of the key; lock held.
+   */
+  private void endRepairLease(String key) {
+    long until = clock.getAsLong() + cfg.readLeaseMillis();
+    String prefix = key + "\n";
+    for (Map.Entry<String, Long> e : openRepairs.entrySet()) {
+      if (e.getKey().startsWith(prefix) && e.getKey().indexOf('\n', prefix.length()) < 0) {
+        until = Math.max(until, e.getValue());
+      }
+    }
+    if (readLeases.containsKey(key)) {
+      readLeases.put(key, until);
+    }
   }
 
   private static BlockPlacement.Builder clearRepair(BlockPlacement.Builder b) {
@@ -1612,6 +1630,7 @@ final class MasterCore implements AutoCloseable {
       objs.put(key, nr);
       putObj(key, nr);
       openRepairs.remove(repairKey(key, block));
+      endRepairLease(key);
       LOG.info("repair {} of '{}' block {} ended: {} shards replaced by {}", id, key, block,
           gone.size(), b.getRepairShardsCount());
       return durable(open.seq);
