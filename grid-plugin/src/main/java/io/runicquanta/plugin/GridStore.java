@@ -1802,7 +1802,10 @@ final class GridStore implements RqStore, AutoCloseable {
             call("repair: revoke '" + key + "'", s -> s.repairRevoke(RepairRevokeRequest.newBuilder()
                 .setKey(key).setBlockId(b.id()).setRepairId(rs.getRepairId()).build()));
           } catch (RqException e) {
-            LOG.warn("repair of '{}' could not be revoked ({}); its lease frees it", key, e.getMessage());
+            if (e.code() != RqException.Code.NOT_FOUND) {
+              LOG.warn("repair of '{}' could not be revoked ({}); its lease frees it", key,
+                  e.getMessage());
+            }
           }
         }
       }

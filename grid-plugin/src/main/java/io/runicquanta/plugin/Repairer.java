@@ -49,6 +49,8 @@ final class Repairer implements AutoCloseable {
   private final String localNodeId;
   private final Thread thread;
   private volatile boolean stopped;
+  /** Test hook: while set, no pass starts. */
+  volatile boolean paused;
 
   // statistics, for tests and diagnostics
   final AtomicLong objectsRepaired = new AtomicLong();
@@ -106,6 +108,10 @@ final class Repairer implements AutoCloseable {
       }
       topVer = v;
       next = now + intervalMillis;
+      if (paused) {
+        topVer = -1; // run as soon as resumed
+        continue;
+      }
       if (!hostsMaster()) {
         continue;
       }
@@ -161,6 +167,13 @@ final class Repairer implements AutoCloseable {
           bytesWritten.addAndGet(o.bytesWritten());
           done++;
         }
+      } catch (RqException e) {
+        if (e.code() == RqException.Code.NOT_FOUND) {
+          LOG.info("'{}' was removed while being repaired; nothing to do", it.getKey());
+          continue;
+        }
+        failures.incrementAndGet();
+        LOG.warn("repair of '{}' failed; retrying next pass: {}", it.getKey(), e.getMessage());
       } catch (RuntimeException e) {
         failures.incrementAndGet();
         LOG.warn("repair of '{}' failed; retrying next pass: {}", it.getKey(), e.getMessage());
