@@ -26,7 +26,8 @@ class RepairTest {
 
   @BeforeAll
   static void start() {
-    grid = PluginGrid.start("rpr", 44800, 44900, 5,
+    grid = PluginGrid.start("rpr", 45000, 45100, 5, // ports 45000-45199: clear of the benchmark's 44800-44999
+       
         b -> b.repairIntervalMillis(200).repairBytesPerSecond(CAP));
   }
 
