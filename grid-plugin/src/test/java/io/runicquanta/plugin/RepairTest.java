@@ -26,8 +26,8 @@ class RepairTest {
 
   @BeforeAll
   static void start() {
-    grid = PluginGrid.start("rpr", 45000, 45100, 5, // ports 45000-45199: clear of the benchmark's 44800-44999
-       
+    // ports 45000-45199 (plus the shift): clear of gp-core's tests and the benchmark's 44800-44999
+    grid = PluginGrid.start("rpr", 45000, 45100, 5,
         b -> b.repairIntervalMillis(200).repairBytesPerSecond(CAP));
   }
 
