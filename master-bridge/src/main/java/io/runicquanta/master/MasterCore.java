@@ -59,11 +59,17 @@ import org.slf4j.LoggerFactory;
  *       every call checks and changes them under one lock ({@code lock}) in microseconds. Of many
  *       racing PutStarts on a key, the first to take the lock wins; the others see the key.
  *   <li><b>Group commit.</b> Each change is also recorded in the open {@link Batch} (per cache:
- *       the key's new value, or its removal; a later change of a key replaces an earlier one). One
+ *       the key's new value, or its removal; a later change of a key replaces an earlier one). A
  *       committer thread takes the open batch, writes it in ONE optimistic Ignite transaction
  *       ({@code putAll}/{@code removeAll} on the objects, reclaim and segments caches, FULL_SYNC
  *       with backups) and then completes the batch's future. While one batch commits the next
- *       fills, so N concurrent calls cost one commit, not N. Batches commit strictly in order.
+ *       fills, so N concurrent calls cost one commit, not N. Up to {@link #MAX_INFLIGHT} batches
+ *       commit at once (committer threads), as the transactions of N independent clients would;
+ *       a batch starts beside others only if none of them is a barrier (frees space, changes
+ *       segments or pending frees) and it changes none of their keys, so whatever order they
+ *       commit in, the caches never hold a state in which two objects share space. Batches are
+ *       acknowledged strictly in order: a batch's future completes once it and every earlier
+ *       batch have committed.
  *   <li><b>Nothing acknowledged before it is durable.</b> A call that changed state is answered
  *       when its batch has committed. A call whose answer depends on a change not yet durable
  *       (GetReplicaList of an object whose PutEnd is committing, an ALREADY_EXISTS caused by a
@@ -103,6 +109,12 @@ final class MasterCore implements AutoCloseable {
   static final int MAX_LOSS_TOLERANCE = 254;
   /** Attempts to commit one batch before the core gives up and restarts. */
   static final int COMMIT_ATTEMPTS = 4;
+  /**
+   * Batches committing at once, at most. A batch starts while others commit only if neither it nor
+   * any of them frees space or changes segments or pending frees (a "barrier" batch) and its keys
+   * are not theirs; batches are acknowledged strictly in order.
+   */
+  static final int MAX_INFLIGHT = 4;
   /** Timeout of one batch transaction, ms. */
   static final long TX_TIMEOUT_MS = 15_000;
 
@@ -128,13 +140,13 @@ final class MasterCore implements AutoCloseable {
   /** Object key to the batch of its last change, while that batch is not yet durable. */
   private final HashMap<String, Long> dirty = new HashMap<>();
   private Batch open = new Batch(1);
-  private Batch inflight;
+  private final TreeMap<Long, Batch> inflight = new TreeMap<>();
   private long committed;
   private MasterException failure;
   private boolean closing;
 
   private final CompletableFuture<Throwable> failed = new CompletableFuture<>();
-  // commit statistics, touched by the committer thread only
+  // commit statistics, guarded by this object's monitor (stats())
   private long statBatches;
   private long statChanges;
   private long statCommitNanos;
@@ -147,7 +159,7 @@ final class MasterCore implements AutoCloseable {
   private int faultsLeft;
   private RuntimeException fault;
   private final long leaseFloor;
-  private final Thread committer;
+  private final List<Thread> committers = new ArrayList<>();
   private final ScheduledExecutorService reaper;
 
   private record PendingFree(long until, ReclaimRecord record) {}
@@ -162,6 +174,10 @@ final class MasterCore implements AutoCloseable {
     final TreeMap<String, SegmentRecord> segPut = new TreeMap<>();
     final TreeSet<String> segDel = new TreeSet<>();
     final CompletableFuture<Void> done = new CompletableFuture<>();
+    /** Frees space or changes segments or pending frees: no other batch commits beside it. */
+    boolean barrier;
+    /** Its transaction committed (it is acknowledged once every earlier batch has too). */
+    boolean written;
 
     Batch(long seq) {
       this.seq = seq;
@@ -196,9 +212,12 @@ final class MasterCore implements AutoCloseable {
     long now = clock.getAsLong();
     this.leaseFloor = now + cfg.readLeaseMillis();
     rebuild();
-    this.committer = new Thread(this::commitLoop, "rq-master-committer");
-    committer.setDaemon(true);
-    committer.start();
+    for (int i = 0; i < MAX_INFLIGHT; i++) {
+      Thread t = new Thread(this::commitLoop, "rq-master-committer-" + i);
+      t.setDaemon(true);
+      committers.add(t);
+      t.start();
+    }
     this.reaper =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -261,10 +280,8 @@ final class MasterCore implements AutoCloseable {
     if (failure != null) {
       return CompletableFuture.failedFuture(failure);
     }
-    if (inflight != null && seq == inflight.seq) {
-      return inflight.done;
-    }
-    return open.done;
+    Batch b = inflight.get(seq);
+    return b != null ? b.done : open.done;
   }
 
   /** @return the batch of the key's last change not yet durable, or 0 */
@@ -278,7 +295,7 @@ final class MasterCore implements AutoCloseable {
     if (!open.isEmpty()) {
       return open.seq;
     }
-    return inflight != null ? inflight.seq : committed;
+    return inflight.isEmpty() ? committed : inflight.lastKey();
   }
 
   /** Called with the lock held: refuses calls once a batch failed or the core is closing. */
@@ -322,6 +339,7 @@ final class MasterCore implements AutoCloseable {
     boolean was = open.isEmpty();
     open.objPut.remove(key);
     open.objDel.add(key);
+    open.barrier = true;
     dirty.put(key, open.seq);
     wakeCommitter(was);
   }
@@ -330,6 +348,7 @@ final class MasterCore implements AutoCloseable {
     boolean was = open.isEmpty();
     open.reclaimDel.remove(id);
     open.reclaimPut.put(id, r);
+    open.barrier = true;
     wakeCommitter(was);
   }
 
@@ -338,6 +357,7 @@ final class MasterCore implements AutoCloseable {
     if (open.reclaimPut.remove(id) == null) {
       open.reclaimDel.add(id);
     }
+    open.barrier = true;
     wakeCommitter(was);
   }
 
@@ -345,6 +365,7 @@ final class MasterCore implements AutoCloseable {
     boolean was = open.isEmpty();
     open.segDel.remove(name);
     open.segPut.put(name, r);
+    open.barrier = true;
     wakeCommitter(was);
   }
 
@@ -352,25 +373,53 @@ final class MasterCore implements AutoCloseable {
     boolean was = open.isEmpty();
     open.segPut.remove(name);
     open.segDel.add(name);
+    open.barrier = true;
     wakeCommitter(was);
+  }
+
+  /** @return whether the open batch may start committing now; lock held */
+  private boolean canStart() {
+    if (open.isEmpty() || (held && !closing)) {
+      return false;
+    }
+    if (inflight.isEmpty()) {
+      return true;
+    }
+    if (inflight.size() >= MAX_INFLIGHT || open.barrier) {
+      return false;
+    }
+    for (Batch b : inflight.values()) {
+      if (b.barrier) {
+        return false;
+      }
+      for (String k : open.objPut.keySet()) {
+        if (b.objPut.containsKey(k)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private void commitLoop() {
     while (true) {
       Batch b;
       synchronized (lock) {
-        while ((open.isEmpty() || held) && !closing && failure == null) {
+        while (failure == null && !canStart()) {
+          if (closing && open.isEmpty()) {
+            return;
+          }
           try {
             lock.wait();
           } catch (InterruptedException e) {
             closing = true;
           }
         }
-        if (failure != null || open.isEmpty()) {
+        if (failure != null) {
           return;
         }
         b = open;
-        inflight = b;
+        inflight.put(b.seq, b);
         open = new Batch(b.seq + 1);
       }
       long t0 = System.nanoTime();
@@ -380,17 +429,28 @@ final class MasterCore implements AutoCloseable {
         return;
       }
       stats(b.size(), System.nanoTime() - t0);
+      List<Batch> durableNow = new ArrayList<>();
       synchronized (lock) {
-        committed = b.seq;
-        inflight = null;
-        dirty.values().removeIf(s -> s <= b.seq);
+        b.written = true;
+        while (!inflight.isEmpty() && inflight.firstEntry().getValue().written) {
+          Batch f = inflight.pollFirstEntry().getValue();
+          committed = f.seq;
+          durableNow.add(f);
+        }
+        if (!durableNow.isEmpty()) {
+          long c = committed;
+          dirty.values().removeIf(x -> x <= c);
+        }
+        lock.notifyAll();
       }
-      b.done.complete(null);
+      for (Batch f : durableNow) {
+        f.done.complete(null);
+      }
     }
   }
 
   /** Counts a commit; logs a summary every 10 s while batches commit. */
-  private void stats(int changes, long nanos) {
+  private synchronized void stats(int changes, long nanos) {
     totalBatches.incrementAndGet();
     totalChanges.addAndGet(changes);
     statBatches++;
@@ -473,9 +533,7 @@ final class MasterCore implements AutoCloseable {
       failure = MasterException.unavailable(
           "the master could not store its state in the grid (" + cause
               + "); it restarts from the caches; retry");
-      if (inflight != null) {
-        lost.add(inflight);
-      }
+      lost.addAll(inflight.values());
       lost.add(open);
       lock.notifyAll();
     }
@@ -1748,7 +1806,9 @@ final class MasterCore implements AutoCloseable {
       lock.notifyAll();
     }
     try {
-      committer.join(TX_TIMEOUT_MS + 5_000);
+      for (Thread t : committers) {
+        t.join(TX_TIMEOUT_MS + 5_000);
+      }
       reaper.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -1758,9 +1818,7 @@ final class MasterCore implements AutoCloseable {
       if (failure == null) {
         failure = MasterException.unavailable("the master stopped; retry to reach its successor");
       }
-      if (inflight != null) {
-        left.add(inflight);
-      }
+      left.addAll(inflight.values());
       left.add(open);
     }
     for (Batch b : left) {

@@ -79,6 +79,81 @@ class MasterFailoverIT {
     return new Node(p);
   }
 
+  /**
+   * Threads that PutStart and PutEnd fresh keys until stopped, remembering what the master
+   * acknowledged. A call cut by the failover is retried by {@link MasterClient}; if its first try had
+   * committed, the retry answers ALREADY_EXISTS (PutStart) or FAILED_PRECONDITION (PutEnd): such
+   * keys are uncertain and only checked for what the retry proves.
+   */
+  static final class Writers {
+    final MasterClient c;
+    final List<Thread> threads = new ArrayList<>();
+    final Map<String, ObjectLayout> started = new java.util.concurrent.ConcurrentHashMap<>();
+    final Map<String, Boolean> ended = new java.util.concurrent.ConcurrentHashMap<>();
+    final Map<String, Boolean> uncertain = new java.util.concurrent.ConcurrentHashMap<>();
+    final List<String> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+    volatile boolean stop;
+
+    Writers(MasterClient c, int n) {
+      this.c = c;
+      for (int t = 0; t < n; t++) {
+        int id = t;
+        threads.add(new Thread(() -> {
+          for (int i = 0; !stop; i++) {
+            String key = "fw/" + id + "/" + i;
+            try {
+              started.put(key, c.putStart(key, 5_000, 1, 8192, 256));
+            } catch (io.grpc.StatusRuntimeException e) {
+              if (e.getStatus().getCode() == io.grpc.Status.Code.ALREADY_EXISTS) {
+                uncertain.put(key, true);
+              } else {
+                unexpected.add(key + " PutStart: " + e.getStatus());
+              }
+              continue;
+            }
+            try {
+              c.putEnd(key, new int[started.get(key).shardCount()]);
+              ended.put(key, true);
+            } catch (io.grpc.StatusRuntimeException e) {
+              if (e.getStatus().getCode() == io.grpc.Status.Code.FAILED_PRECONDITION
+                  && String.valueOf(e.getStatus().getDescription()).contains("already complete")) {
+                ended.put(key, true);
+              } else {
+                unexpected.add(key + " PutEnd: " + e.getStatus());
+              }
+            }
+          }
+        }, "writer-" + t));
+      }
+    }
+
+    void start() {
+      threads.forEach(Thread::start);
+    }
+
+    void stop() throws InterruptedException {
+      stop = true;
+      for (Thread t : threads) {
+        t.join(60_000);
+      }
+    }
+
+    void verify(MasterClient c) {
+      assertEquals(List.of(), unexpected, "calls refused across the failover");
+      assertTrue(ended.size() > 0, "the writers completed no put");
+      for (String key : ended.keySet()) {
+        assertEquals(started.get(key), c.getReplicaList(key), "acknowledged object " + key);
+      }
+      for (String key : started.keySet()) {
+        if (!ended.containsKey(key)) {
+          c.putEnd(key, new int[started.get(key).shardCount()]);
+        }
+      }
+      System.out.println("failover: " + ended.size() + " puts acknowledged by the writers, all kept ("
+          + uncertain.size() + " retried PutStarts had committed before the kill)");
+    }
+  }
+
   @Test
   @Timeout(300)
   void killingTheMastersProcessLosesNothingAndAnotherNodeServesWithinTenSeconds() throws Exception {
@@ -105,6 +180,11 @@ class MasterFailoverIT {
         }
         ObjectLayout open = c.putStart("fo/open", 10_000, 1, 8192, 256);
 
+        // writers keep putting while the master dies: whatever they were told must survive
+        Writers writers = new Writers(c, 4);
+        writers.start();
+        TestGrid.sleep(500);
+
         MasterAddress before = c.address();
         Node host = null;
         for (Node n : nodes) {
@@ -123,6 +203,9 @@ class MasterFailoverIT {
         assertTrue(servedMs < 10_000, "another node served after " + servedMs + " ms; expected < 10 s");
         assertNotEquals(before.pid(), c.address().pid());
         assertEquals(stored.get("fo/0"), first);
+        TestGrid.sleep(500);
+        writers.stop();
+        writers.verify(c);
         for (Map.Entry<String, ObjectLayout> e : stored.entrySet()) {
           assertEquals(e.getValue(), c.getReplicaList(e.getKey()), e.getKey());
         }
