@@ -34,6 +34,12 @@ import io.runicquanta.master.proto.PutStartRequest;
 import io.runicquanta.master.proto.Redundancy;
 import io.runicquanta.master.proto.RemoveRequest;
 import io.runicquanta.master.proto.ReplicaInfo;
+import io.runicquanta.master.proto.BufHandle;
+import io.runicquanta.master.proto.ListDegradedRequest;
+import io.runicquanta.master.proto.RepairEndRequest;
+import io.runicquanta.master.proto.RepairRevokeRequest;
+import io.runicquanta.master.proto.RepairStartRequest;
+import io.runicquanta.master.proto.RepairStartResponse;
 import io.runicquanta.transfer.Segment;
 import io.runicquanta.transfer.SegmentDescriptor;
 import io.runicquanta.transfer.TransferEngine;
@@ -1586,8 +1592,10 @@ final class GridStore implements RqStore, AutoCloseable {
     long size = ml.size();
     String type = "unknown";
     int m = ml.lossTolerance();
+    Manifest statManifest = null;
     try {
       Manifest mf = Manifest.parse(readSmall(ml, "object '" + key + "' (manifest)"), key);
+      statManifest = mf;
       type = mf.contentType();
       size = mf.size();
       blocks = mf.parts();
@@ -1612,13 +1620,16 @@ final class GridStore implements RqStore, AutoCloseable {
       acc[2] = -1;
     }
     int tol = acc[2] == Integer.MAX_VALUE ? m : acc[2];
-    return new ObjectStat(key, size, type, blocks, acc[0], m, acc[1], tol, false);
+    boolean repairing = acc[1] > 0 && repairing(key, statManifest);
+    return new ObjectStat(key, size, type, blocks, acc[0], m, acc[1], tol, repairing);
   }
 
   /** Adds the shards and lost shards of a layout; lowers the tolerance to its worst block. */
   private void account(ObjectLayout l, Set<String> alive, int[] acc, boolean countShards) {
     for (BlockLayout b : l.blocks()) {
-      List<Integer> live = new ArrayList<>();
+      // live symbols per node: a node loss takes all of its shards (self-healing may add a
+      // second shard of a block to a node)
+      Map<String, Integer> perNode = new HashMap<>();
       int liveSymbols = 0;
       for (ShardLayout s : b.shards()) {
         if (countShards) {
@@ -1626,12 +1637,13 @@ final class GridStore implements RqStore, AutoCloseable {
         }
         boolean ok = alive(s.segment(), alive) && !badShards.contains(s.segment() + "@" + s.offset());
         if (ok) {
-          live.add(s.esiCount());
+          perNode.merge(segment(s.segment()).nodeId(), s.esiCount(), Integer::sum);
           liveSymbols += s.esiCount();
         } else if (countShards) {
           acc[1]++;
         }
       }
+      List<Integer> live = new ArrayList<>(perNode.values());
       int tol;
       if (liveSymbols < b.k()) {
         tol = -1;
@@ -1687,6 +1699,146 @@ final class GridStore implements RqStore, AutoCloseable {
     String addr = master.address().host() + ":" + master.address().port();
     return new ClusterStatus(ignite.cluster().forServers().nodes().size(), out, objects,
         Math.min(objects, Math.max(degradedStashes.size(), degradedManifests)), addr);
+  }
+
+  // ---------------------------------------------------------------- self-healing (see Repairer)
+
+  /** Outcome of repairing one object: new shards written and their bytes. */
+  record RepairOutcome(int newShards, long bytesWritten) {}
+
+  /**
+   * Repairs every block of master object {@code key} (a part or a manifest) that has shards on
+   * lost segments, on nodes that left, or that failed their checks when last read here: reads K
+   * (+ margin) valid symbols through {@link #readObject}, recovers the source block, asks the
+   * master for regions with fresh ESIs (RepairStart), encodes those repair symbols, writes them
+   * through the transfer engine (each region paced by {@code bucket}) and swaps them in
+   * (RepairEnd). A failure after RepairStart revokes the repair.
+   *
+   * @param lostSegs segments the master reports lost
+   * @return what was written, or null when the object is gone or had nothing to repair
+   */
+  RepairOutcome repairObject(String key, Set<String> lostSegs, Repairer.TokenBucket bucket) {
+    ReplicaInfo ri;
+    try {
+      ri = call("repair: get '" + key + "'",
+          s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey(key).build())).getReplica();
+    } catch (RqException e) {
+      if (e.code() == RqException.Code.NOT_FOUND) {
+        return null;
+      }
+      throw e;
+    }
+    ObjectLayout layout = LayoutProtos.fromProto(ri);
+    Oti oti = Oti.decode(layout.oti());
+    if (layout.blocks().size() != 1 || oti.subBlockCount() != 1) {
+      LOG.warn("repair of '{}' skipped: {} blocks, {} sub-blocks; the repairer handles one-block"
+          + " objects (parts and manifests)", key, layout.blocks().size(), oti.subBlockCount());
+      return null;
+    }
+    BlockLayout b = layout.blocks().get(0);
+    int t = oti.symbolSize();
+    Set<String> alive = aliveNodes();
+    int newShards = 0;
+    long written = 0;
+    try (Slot rd = new Slot(); Slot wr = new Slot()) {
+      Chunk c = readObject(layout, rd, "repair of '" + key + "'");
+      RepairStartRequest.Builder rq = RepairStartRequest.newBuilder().setKey(key)
+          .setBlockId(b.id()).setLeaseMs((int) Math.min(cfg.stashLeaseMillis(), 86_400_000L));
+      for (int i = 0; i < b.shards().size(); i++) {
+        ShardLayout s = b.shards().get(i);
+        if (lostSegs.contains(s.segment()) || !alive(s.segment(), alive)
+            || badShards.contains(s.segment() + "@" + s.offset())) {
+          rq.addLostShards(i);
+        }
+      }
+      if (rq.getLostShardsCount() == 0) {
+        return null;
+      }
+      RepairStartResponse rs = call("repair: start '" + key + "'", s -> s.repairStart(rq.build()));
+      boolean ok = false;
+      try {
+        long need = 0;
+        for (BufHandle h : rs.getShardsList()) {
+          need += h.getSize();
+        }
+        Segment stg = wr.staging(need);
+        ArrowBuf buf = stg.buffer();
+        int[] crcs = new int[rs.getShardsCount()];
+        try (SourceBlockEncoder enc = SourceBlockEncoder.create(work, plan(b.k()), t, c.buf(), c.off())) {
+          long off = 0;
+          for (int i = 0; i < rs.getShardsCount(); i++) {
+            BufHandle h = rs.getShards(i);
+            long sym = off + ShardLayout.HEADER_BYTES;
+            for (int q = 0; q < h.getEsiCount(); q++) {
+              enc.encodeSymbolTo(h.getFirstEsi() + q, buf.memoryAddress() + sym + (long) q * t);
+            }
+            int crc = ShardIo.crc32c(buf, sym, (long) h.getEsiCount() * t);
+            ShardIo.writeHeader(buf, off, b.id(), h.getFirstEsi(), h.getEsiCount(), t, crc);
+            crcs[i] = crc;
+            SegInfo target = segment(h.getSegmentName());
+            if (target == null || !alive.contains(target.nodeId())) {
+              throw new RqException(RqException.Code.UNAVAILABLE, "repair of '" + key
+                  + "': the master placed a new shard on segment " + h.getSegmentName()
+                  + ", which is not reachable", null);
+            }
+            bucket.acquire(h.getSize());
+            var tb = engine.submit(List.of(
+                TransferRequest.write(stg, off, target.descriptor(), h.getOffset(), h.getSize())));
+            try {
+              tb.future().get();
+            } catch (ExecutionException e) {
+              throw new RqException(RqException.Code.UNAVAILABLE, "repair of '" + key
+                  + "': writing a new shard to " + h.getSegmentName() + " failed: "
+                  + e.getCause(), e.getCause());
+            }
+            written += h.getSize();
+            newShards++;
+            off += h.getSize();
+          }
+        }
+        RepairEndRequest.Builder end = RepairEndRequest.newBuilder().setKey(key)
+            .setBlockId(b.id()).setRepairId(rs.getRepairId());
+        for (int crc : crcs) {
+          end.addShardCrc32C(crc);
+        }
+        call("repair: end '" + key + "'", s -> s.repairEnd(end.build()));
+        ok = true;
+        for (int i : rq.getLostShardsList()) {
+          ShardLayout s = b.shards().get(i);
+          badShards.remove(s.segment() + "@" + s.offset());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RqException(RqException.Code.UNAVAILABLE, "repair of '" + key + "' interrupted", e);
+      } finally {
+        if (!ok) {
+          try {
+            call("repair: revoke '" + key + "'", s -> s.repairRevoke(RepairRevokeRequest.newBuilder()
+                .setKey(key).setBlockId(b.id()).setRepairId(rs.getRepairId()).build()));
+          } catch (RqException e) {
+            if (e.code() != RqException.Code.NOT_FOUND) {
+              LOG.warn("repair of '{}' could not be revoked ({}); its lease frees it", key,
+                  e.getMessage());
+            }
+          }
+        }
+      }
+    }
+    return new RepairOutcome(newShards, written);
+  }
+
+  /** @return true if the master reports a repair open on the object's manifest or parts */
+  private boolean repairing(String key, Manifest mf) {
+    String re = Pattern.quote(key) + (mf == null ? "" : "|" + Pattern.quote(mf.partKey(0)
+        .substring(0, mf.partKey(0).lastIndexOf('/') + 1)) + "[0-9]+");
+    var r = call("stat '" + key + "'", s -> s.listDegraded(
+        ListDegradedRequest.newBuilder().setKeyRegex(re).build()));
+    for (var it : r.getItemsList()) {
+      if (it.getRepairing()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** For tests: the shards that failed their checks when last read. */

@@ -64,6 +64,7 @@ public final class RqPlugin implements IgnitePlugin {
   private final MasterClient master;
   private final ExecutorService workers;
   private final GridStore store;
+  private final Repairer repairer;
   private volatile boolean stopped;
 
   private RqPlugin(Ignite ignite, RqPluginConfiguration cfg, BufferAllocator allocator,
@@ -76,6 +77,8 @@ public final class RqPlugin implements IgnitePlugin {
     this.master = master;
     this.workers = workers;
     this.store = ignite == null ? null : new GridStore(this);
+    this.repairer = store == null || ignite.cluster().localNode().isClient()
+        ? null : new Repairer(ignite, store, cfg);
   }
 
   /** A placeholder before the node started (what {@code ignite.plugin(NAME)} gives so early). */
@@ -158,6 +161,9 @@ public final class RqPlugin implements IgnitePlugin {
       };
       workers = Executors.newFixedThreadPool(n, tf);
       RqPlugin p = new RqPlugin(ignite, cfg, alloc, engine, segment, master, workers);
+      if (p.repairer != null) {
+        p.repairer.start();
+      }
       LOG.info("Runic Quanta started on node {} ({}): {}", ignite.name(), nodeId,
           segment == null ? "no segment" : "segment " + segment.name() + " of " + seg + " bytes");
       return p;
@@ -183,6 +189,9 @@ public final class RqPlugin implements IgnitePlugin {
       return;
     }
     stopped = true;
+    if (repairer != null) {
+      repairer.close();
+    }
     store.close();
     if (segment != null) {
       try {
@@ -258,6 +267,11 @@ public final class RqPlugin implements IgnitePlugin {
   /** @return the node */
   public Ignite ignite() {
     return ignite;
+  }
+
+  /** @return the node's repairer (self-healing), or null on client nodes */
+  Repairer repairer() {
+    return repairer;
   }
 
   ExecutorService workers() {

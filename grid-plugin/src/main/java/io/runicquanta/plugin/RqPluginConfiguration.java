@@ -33,6 +33,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
   private final int masterPort;
   private final long stashLeaseMillis;
   private final long repairBytesPerSecond;
+  private final long repairIntervalMillis;
 
   private RqPluginConfiguration(Builder b) {
     this.segmentSize = b.segmentSize;
@@ -49,6 +50,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     this.masterPort = b.masterPort;
     this.stashLeaseMillis = b.stashLeaseMillis;
     this.repairBytesPerSecond = b.repairBytesPerSecond;
+    this.repairIntervalMillis = b.repairIntervalMillis;
   }
 
   /** @return a builder with the defaults listed on its setters */
@@ -126,6 +128,14 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     return repairBytesPerSecond;
   }
 
+  /**
+   * @return how often the repairer (on the master's node) looks for degraded objects, besides
+   *     right after a topology change; 0 when self-healing is off on this node
+   */
+  public long repairIntervalMillis() {
+    return repairIntervalMillis;
+  }
+
   @Override
   public String toString() {
     return "RqPluginConfiguration[segmentSize=" + segmentSize + ", transport=" + transport
@@ -134,7 +144,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
         + ", blockSize=" + blockSize + ", symbolSize=" + symbolSize + ", maxMemory=" + maxMemory
         + ", concurrency=" + concurrency + ", hostMaster=" + hostMaster + ", masterPort="
         + masterPort + ", stashLeaseMillis=" + stashLeaseMillis + ", repairBytesPerSecond="
-        + repairBytesPerSecond + "]";
+        + repairBytesPerSecond + ", repairIntervalMillis=" + repairIntervalMillis + "]";
   }
 
   /** Builds a {@link RqPluginConfiguration}; every setter checks its argument. */
@@ -153,6 +163,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     private int masterPort = 0;
     private long stashLeaseMillis = 600_000;
     private long repairBytesPerSecond = 64L << 20;
+    private long repairIntervalMillis = 5_000;
 
     private Builder() {}
 
@@ -273,6 +284,18 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
         throw new IllegalArgumentException("repairBytesPerSecond = " + bps + ", expected >= 1 MiB/s");
       }
       this.repairBytesPerSecond = bps;
+      return this;
+    }
+
+    /**
+     * Period of the repairer's scan for degraded objects in ms (it also runs right after a node
+     * leaves); 0 turns self-healing off on this node; default 5 s.
+     */
+    public Builder repairIntervalMillis(long ms) {
+      if (ms < 0 || (ms > 0 && ms < 50)) {
+        throw new IllegalArgumentException("repairIntervalMillis = " + ms + ", expected 0 (off) or >= 50");
+      }
+      this.repairIntervalMillis = ms;
       return this;
     }
 

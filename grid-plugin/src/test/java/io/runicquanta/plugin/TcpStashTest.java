@@ -18,7 +18,7 @@ class TcpStashTest {
 
   @BeforeAll
   static void start() {
-    grid = PluginGrid.start("tcp", 44600, 44700, 3, b -> b.transport("tcp"));
+    grid = PluginGrid.start("tcp", 44600, 44700, 3, b -> b.transport("tcp").repairIntervalMillis(0));
   }
 
   @AfterAll

@@ -238,6 +238,7 @@ final class MasterCore implements AutoCloseable {
       try (QueryCursor<Cache.Entry<String, ObjectRecord>> c = objects.query(new ScanQuery<>())) {
         for (Cache.Entry<String, ObjectRecord> e : c) {
           reserveAll(e.getKey(), e.getValue().layout());
+          indexRepairs(e.getKey(), e.getValue().layout());
           objs.put(e.getKey(), e.getValue());
           if (e.getValue().status() != ObjectRecord.COMPLETE) {
             pendingPuts.put(e.getKey(), e.getValue().putDeadlineMillis());
@@ -694,6 +695,7 @@ final class MasterCore implements AutoCloseable {
       }
       segs.put(rec.name(), new Placement.SegState(rec, cfg.allocAlignment()));
       putSeg(rec.name(), rec);
+      lostTopVer = -1; // judge the new segment's node at the next liveness check
       return durable(open.seq);
     }
   }
@@ -791,7 +793,7 @@ final class MasterCore implements AutoCloseable {
       }
       ObjectLayout layout;
       try {
-        layout = Placement.place(key, g, lossTolerance, h, cfg.maxShardsPerBlock(), segs.values());
+        layout = Placement.place(key, g, lossTolerance, h, cfg.maxShardsPerBlock(), placeable());
       } catch (MasterException e) {
         return failAfter(latest(), e);
       }
@@ -1112,6 +1114,9 @@ final class MasterCore implements AutoCloseable {
         }
       }
       readLeases.values().removeIf(v -> v < now);
+      refreshLost();
+      reapRepairs(now);
+      dropEmptyLost();
     }
   }
 
@@ -1142,8 +1147,572 @@ final class MasterCore implements AutoCloseable {
         out.add(new ShardLayout(h.getSegmentName(), h.getOffset(), h.getSize(), h.getFirstEsi(),
             h.getEsiCount(), 0));
       }
+      // regions of an open repair (MasterRepair section) take space too
+      for (BufHandle h : b.getRepairShardsList()) {
+        out.add(new ShardLayout(h.getSegmentName(), h.getOffset(), h.getSize(), h.getFirstEsi(),
+            h.getEsiCount(), 0));
+      }
     }
     return out;
+  }
+
+  // ---------------------------------------------------------------- self-healing
+
+  // Liveness: a segment whose node id is an Ignite node id (a UUID) is LOST as soon as that node
+  // is no longer in the topology this master's node sees (discovery: left or failed). Node ids
+  // never come back (a restarted node has a new id), so lost is final; it is not stored: a new
+  // master judges every segment against the topology when it starts. Segments mounted under other
+  // node ids (tools, tests) are not judged. The check is cheap (the topology version) and runs
+  // before every placement and in every reaper pass, so a PutStart or RepairStart answered after
+  // the master's node saw the node go never places a shard there.
+  //
+  // Repairs: RepairStart records the new regions, the replaced shard indexes, an id and a
+  // deadline in the object's stored layout (BlockPlacement repair_* fields), so space, ESIs and
+  // the repair survive a failover like an open put; RepairEnd swaps them in with one record
+  // change (atomic for readers); RepairRevoke or the reaper (deadline passed) frees the regions.
+  // A repair also holds a read lease up to its deadline, so Remove of an object under repair
+  // keeps the space (including the regions being written) until the repairer can no longer write.
+
+  /** Lost segment names; lock held. */
+  private final java.util.Set<String> lostSegs = new java.util.HashSet<>();
+  /** Topology version of the last liveness check, -1 to force one; lock held. */
+  private long lostTopVer = -1;
+  /** Open repairs, "key\n block id" to deadline; lock held. */
+  private final HashMap<String, Long> openRepairs = new HashMap<>();
+
+  private static boolean isNodeUuid(String id) {
+    if (id.length() != 36) {
+      return false;
+    }
+    try {
+      UUID.fromString(id);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** Marks segments whose node left the topology as lost; lock held. */
+  private void refreshLost() {
+    long v;
+    try {
+      v = ignite.cluster().topologyVersion();
+    } catch (RuntimeException e) {
+      return; // node stopping
+    }
+    if (v == lostTopVer) {
+      return;
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (org.apache.ignite.cluster.ClusterNode n : ignite.cluster().nodes()) {
+      ids.add(n.id().toString());
+    }
+    lostTopVer = v;
+    for (Placement.SegState st : segs.values()) {
+      String node = st.record.nodeId();
+      if (isNodeUuid(node) && !ids.contains(node) && lostSegs.add(st.record.name())) {
+        LOG.warn("segment '{}' is LOST: its node {} left the grid; {} shards there count as lost",
+            st.record.name(), node, st.alloc.liveCount());
+      }
+    }
+    lostSegs.retainAll(segs.keySet());
+  }
+
+  /** @return segments new shards may go to (not lost); lock held */
+  private List<Placement.SegState> placeable() {
+    refreshLost();
+    List<Placement.SegState> out = new ArrayList<>(segs.size());
+    for (Placement.SegState st : segs.values()) {
+      if (!lostSegs.contains(st.record.name())) {
+        out.add(st);
+      }
+    }
+    return out;
+  }
+
+  /** Forgets lost segments none of whose space is referenced any more; lock held. */
+  private void dropEmptyLost() {
+    for (Iterator<String> it = lostSegs.iterator(); it.hasNext(); ) {
+      String name = it.next();
+      Placement.SegState st = segs.get(name);
+      if (st == null) {
+        it.remove();
+      } else if (st.alloc.liveCount() == 0) {
+        it.remove();
+        segs.remove(name);
+        delSeg(name);
+        LOG.info("lost segment '{}' dropped: none of its shards is referenced any more", name);
+      }
+    }
+  }
+
+  /** @return the names of lost segments (a snapshot) */
+  java.util.Set<String> lostSegments() {
+    synchronized (lock) {
+      refreshLost();
+      return new java.util.HashSet<>(lostSegs);
+    }
+  }
+
+  private static String repairKey(String key, int block) {
+    return key + "\n" + block;
+  }
+
+  private void indexRepairs(String key, byte[] layout) {
+    for (BlockPlacement b : parse(layout).getBlocksList()) {
+      if (!b.getRepairId().isEmpty()) {
+        openRepairs.put(repairKey(key, b.getBlockId()), b.getRepairDeadlineUnixMs());
+      }
+    }
+  }
+
+  /** Revokes repairs whose deadline passed; lock held. */
+  private void reapRepairs(long now) {
+    for (Iterator<Map.Entry<String, Long>> it = openRepairs.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Long> e = it.next();
+      if (e.getValue() >= now) {
+        continue;
+      }
+      it.remove();
+      int nl = e.getKey().lastIndexOf('\n');
+      String key = e.getKey().substring(0, nl);
+      int block = Integer.parseInt(e.getKey().substring(nl + 1));
+      ObjectRecord rec = objs.get(key);
+      if (rec == null) {
+        continue; // removed: its space went with it
+      }
+      ReplicaInfo stored = parse(rec.layout());
+      int bi = blockIndex(stored, block);
+      if (bi < 0 || stored.getBlocks(bi).getRepairId().isEmpty()
+          || stored.getBlocks(bi).getRepairDeadlineUnixMs() >= now) {
+        continue;
+      }
+      LOG.info("repair of '{}' block {} revoked: its lease ran out", key, block);
+      dropRepair(key, rec, stored, bi);
+    }
+  }
+
+  private static int blockIndex(ReplicaInfo stored, int block) {
+    for (int i = 0; i < stored.getBlocksCount(); i++) {
+      if (stored.getBlocks(i).getBlockId() == block) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Frees an open repair's regions and clears it from the record; lock held. */
+  private void dropRepair(String key, ObjectRecord rec, ReplicaInfo stored, int bi) {
+    BlockPlacement b = stored.getBlocks(bi);
+    for (BufHandle h : b.getRepairShardsList()) {
+      Placement.SegState st = segs.get(h.getSegmentName());
+      if (st != null) {
+        st.alloc.free(h.getOffset(), h.getSize());
+      }
+    }
+    ReplicaInfo.Builder nb = stored.toBuilder();
+    nb.setBlocks(bi, clearRepair(b.toBuilder()));
+    ObjectRecord nr = new ObjectRecord(rec.status(), rec.size(), rec.putDeadlineMillis(),
+        rec.shardCount(), nb.build().toByteArray(), rec.crc32c());
+    objs.put(key, nr);
+    putObj(key, nr);
+    openRepairs.remove(repairKey(key, b.getBlockId()));
+    endRepairLease(key);
+  }
+
+  /**
+   * After a repair of {@code key} ended: its read lease falls back to what readers may hold (every
+   * reader lease ends before now + the read lease) and the other open repairs of the key; lock held.
+   */
+  private void endRepairLease(String key) {
+    long until = clock.getAsLong() + cfg.readLeaseMillis();
+    String prefix = key + "\n";
+    for (Map.Entry<String, Long> e : openRepairs.entrySet()) {
+      if (e.getKey().startsWith(prefix) && e.getKey().indexOf('\n', prefix.length()) < 0) {
+        until = Math.max(until, e.getValue());
+      }
+    }
+    if (readLeases.containsKey(key)) {
+      readLeases.put(key, until);
+    }
+  }
+
+  private static BlockPlacement.Builder clearRepair(BlockPlacement.Builder b) {
+    return b.clearRepairShards().clearRepairId().clearRepairDeadlineUnixMs().clearRepairReplaces();
+  }
+
+  /** One object with lost shards. */
+  record Degraded(String key, int lostShards, int totalShards, List<Integer> blocks, boolean repairing) {}
+
+  /** Outcome of {@link #listDegraded}. */
+  record DegradedList(List<Degraded> items, boolean truncated) {}
+
+  /**
+   * @param limit at most this many, 0 for {@link MasterConfig#maxRegexMatches()}
+   * @param regex RE2 filter on the whole key, or empty for all
+   * @return complete objects with shards on lost segments, in key order
+   */
+  CompletableFuture<DegradedList> listDegraded(int limit, String regex) {
+    Pattern p = regex == null || regex.isEmpty() ? null : compile(regex);
+    int max = limit <= 0 ? cfg.maxRegexMatches() : Math.min(limit, cfg.maxRegexMatches());
+    java.util.Set<String> lost;
+    java.util.Set<String> repairing = new java.util.HashSet<>();
+    synchronized (lock) {
+      alive();
+      refreshLost();
+      lost = new java.util.HashSet<>(lostSegs);
+      for (String rk : openRepairs.keySet()) {
+        repairing.add(rk.substring(0, rk.lastIndexOf('\n')));
+      }
+    }
+    List<Degraded> out = new ArrayList<>();
+    if (!lost.isEmpty()) {
+      for (Map.Entry<String, ObjectRecord> e : objs.entrySet()) {
+        if (e.getValue().status() != ObjectRecord.COMPLETE || (p != null && !p.matches(e.getKey()))) {
+          continue;
+        }
+        int lostShards = 0;
+        int total = 0;
+        List<Integer> blocks = new ArrayList<>();
+        for (BlockPlacement b : parse(e.getValue().layout()).getBlocksList()) {
+          boolean hit = false;
+          for (BufHandle h : b.getShardsList()) {
+            total++;
+            if (lost.contains(h.getSegmentName())) {
+              lostShards++;
+              hit = true;
+            }
+          }
+          if (hit) {
+            blocks.add(b.getBlockId());
+          }
+        }
+        if (lostShards > 0) {
+          out.add(new Degraded(e.getKey(), lostShards, total, blocks, repairing.contains(e.getKey())));
+        }
+      }
+    }
+    out.sort(java.util.Comparator.comparing(Degraded::key));
+    boolean truncated = out.size() > max;
+    return CompletableFuture.completedFuture(
+        new DegradedList(truncated ? new ArrayList<>(out.subList(0, max)) : out, truncated));
+  }
+
+  /** Result of RepairStart. */
+  record RepairStartResult(String id, List<BufHandle> shards, long deadline, ReplicaInfo replica) {}
+
+  /**
+   * Starts the repair of one block: allocates regions for new symbols with fresh ESIs.
+   *
+   * <p>Where and how much: the surviving shards (all but {@code lost}) stay; first each lost shard
+   * gets a replacement of the same symbol count on a live failure unit holding no shard of the
+   * block (the unit's segment with the highest free ratio); if there are too few such units, the
+   * remaining units u get topped up so that each holds at least {@code ceil((K + h) / (u - m))}
+   * symbols of the block, which restores tolerance m: any u - m units left hold K + h symbols.
+   *
+   * @param lost indexes of the block's shards to replace; every shard on a lost segment must be
+   *     among them
+   * @param leaseMillis repair lease, -1 for the put lease default
+   * @return the new regions once durable; fails with NOT_FOUND, INVALID_ARGUMENT,
+   *     FAILED_PRECONDITION (not complete, a repair is open, too few live units),
+   *     RESOURCE_EXHAUSTED
+   */
+  CompletableFuture<RepairStartResult> repairStart(String key, int block, List<Integer> lost,
+      long leaseMillis) {
+    checkKey(key);
+    if (leaseMillis == 0 || leaseMillis > 86_400_000L) {
+      throw MasterException.invalid("repair lease = " + leaseMillis + " ms for '" + key
+          + "'; expected 1..86400000, or unset for the default " + cfg.putLeaseMillis());
+    }
+    long lease = leaseMillis < 0 ? cfg.putLeaseMillis() : leaseMillis;
+    synchronized (lock) {
+      alive();
+      long now = clock.getAsLong();
+      ObjectRecord rec = objs.get(key);
+      if (rec == null) {
+        return failAfter(dep(key), MasterException.notFound(
+            "no object with key '" + key + "' (removed?); nothing to repair"));
+      }
+      if (rec.status() != ObjectRecord.COMPLETE) {
+        return failAfter(dep(key), MasterException.precondition(
+            "object '" + key + "' is still being written; repair only complete objects"));
+      }
+      ReplicaInfo stored = parse(rec.layout());
+      int bi = blockIndex(stored, block);
+      if (bi < 0) {
+        return failAfter(dep(key), MasterException.invalid("object '" + key + "' has no block "
+            + block + "; its blocks are 0.." + (stored.getBlocksCount() - 1)));
+      }
+      BlockPlacement b = stored.getBlocks(bi);
+      if (!b.getRepairId().isEmpty()) {
+        if (b.getRepairDeadlineUnixMs() >= now) {
+          return failAfter(dep(key), MasterException.precondition("a repair of block " + block
+              + " of '" + key + "' is already open (id " + b.getRepairId() + ", lease until "
+              + b.getRepairDeadlineUnixMs() + "); finish it with RepairEnd or undo it with"
+              + " RepairRevoke"));
+        }
+        dropRepair(key, rec, stored, bi);
+        rec = objs.get(key);
+        stored = parse(rec.layout());
+        b = stored.getBlocks(bi);
+      }
+      refreshLost();
+      java.util.Set<Integer> gone = new TreeSet<>();
+      for (Integer i : lost) {
+        if (i == null || i < 0 || i >= b.getShardsCount()) {
+          return failAfter(dep(key), MasterException.invalid("lost shard index " + i + " for block "
+              + block + " of '" + key + "'; expected 0.." + (b.getShardsCount() - 1)));
+        }
+        if (!gone.add(i)) {
+          return failAfter(dep(key), MasterException.invalid(
+              "lost shard index " + i + " is listed twice for block " + block + " of '" + key + "'"));
+        }
+      }
+      if (gone.isEmpty()) {
+        return failAfter(dep(key), MasterException.invalid(
+            "RepairStart of block " + block + " of '" + key + "' names no lost shard"));
+      }
+      // surviving symbols per failure unit; the next fresh ESI
+      Map<String, Integer> unitSyms = new HashMap<>();
+      long nextEsi = b.getNextEsi();
+      int perShard = 0;
+      for (int i = 0; i < b.getShardsCount(); i++) {
+        BufHandle h = b.getShards(i);
+        nextEsi = Math.max(nextEsi, (long) h.getFirstEsi() + h.getEsiCount());
+        perShard = Math.max(perShard, h.getEsiCount());
+        if (gone.contains(i)) {
+          continue;
+        }
+        Placement.SegState st = segs.get(h.getSegmentName());
+        if (st == null || lostSegs.contains(h.getSegmentName())) {
+          return failAfter(dep(key), MasterException.invalid("shard " + i + " of block " + block
+              + " of '" + key + "' is on lost segment '" + h.getSegmentName()
+              + "'; list it among the lost shards"));
+        }
+        unitSyms.merge(st.record.failureUnit(), h.getEsiCount(), Integer::sum);
+      }
+      // live units and their best segment for a region of `len` bytes
+      int t = otiSymbolSize(stored);
+      Map<String, List<Placement.SegState>> units = new LinkedHashMap<>();
+      for (Placement.SegState st : placeable()) {
+        units.computeIfAbsent(st.record.failureUnit(), u -> new ArrayList<>()).add(st);
+      }
+      int m = stored.getLossTolerance();
+      int h = cfg.defaultDecodeMargin();
+      int k = b.getK();
+      Map<String, Integer> add = new LinkedHashMap<>();
+      List<String> freeUnits = new ArrayList<>();
+      for (String u : units.keySet()) {
+        if (!unitSyms.containsKey(u)) {
+          freeUnits.add(u);
+        }
+      }
+      freeUnits.sort(java.util.Comparator.comparingDouble(
+          (String u) -> -bestRatio(units.get(u))).thenComparing(u -> u));
+      int replace = Math.min(gone.size(), freeUnits.size());
+      Map<String, Integer> after = new HashMap<>(unitSyms);
+      for (int i = 0; i < replace; i++) {
+        add.put(freeUnits.get(i), perShard);
+        after.put(freeUnits.get(i), perShard);
+      }
+      int u = after.size();
+      if (u < m + 1) {
+        return failAfter(dep(key), MasterException.precondition("restoring tolerance " + m + " of '"
+            + key + "' needs shards on " + (m + 1) + " live failure units; only " + u
+            + " hold or can take shards of block " + block + "; add nodes"));
+      }
+      int target = symbolsPerShard(k, h, u, m);
+      for (Map.Entry<String, Integer> e : after.entrySet()) {
+        if (e.getValue() < target) {
+          add.merge(e.getKey(), target - e.getValue(), Integer::sum);
+        }
+      }
+      long total = 0;
+      for (int c : add.values()) {
+        total += c;
+      }
+      if (nextEsi + total >= ShardLayout.ESI_LIMIT) {
+        return failAfter(dep(key), MasterException.exhausted("block " + block + " of '" + key
+            + "' has used ESIs up to " + nextEsi + "; " + total + " more would pass the 24-bit ESI"
+            + " limit; stash the object again"));
+      }
+      List<BufHandle> regions = new ArrayList<>();
+      List<long[]> taken = new ArrayList<>();
+      List<Placement.SegState> takenSeg = new ArrayList<>();
+      long esi = nextEsi;
+      for (Map.Entry<String, Integer> e : add.entrySet()) {
+        long len = ShardLayout.HEADER_BYTES + (long) e.getValue() * t;
+        Placement.SegState best = null;
+        for (Placement.SegState st : units.getOrDefault(e.getKey(), List.of())) {
+          if (st.alloc.largestFree() >= st.alloc.footprint(len)
+              && (best == null || st.freeRatio() > best.freeRatio())) {
+            best = st;
+          }
+        }
+        long off = best == null ? -1 : best.alloc.allocate(len);
+        if (off < 0) {
+          for (int i = 0; i < taken.size(); i++) {
+            takenSeg.get(i).alloc.free(taken.get(i)[0], taken.get(i)[1]);
+          }
+          return failAfter(dep(key), MasterException.exhausted("repair of block " + block + " of '"
+              + key + "' needs a free range of " + len + " bytes on " + e.getKey()
+              + "; its segments have none; free space or add nodes"));
+        }
+        taken.add(new long[] {off, len});
+        takenSeg.add(best);
+        regions.add(BufHandle.newBuilder().setSegmentName(best.record.name()).setOffset(off)
+            .setSize(len).setFirstEsi((int) esi).setEsiCount(e.getValue())
+            .setStatus(BufHandle.BufStatus.INIT).build());
+        esi += e.getValue();
+      }
+      String id = UUID.randomUUID().toString();
+      long deadline = now + lease;
+      BlockPlacement nb = b.toBuilder().addAllRepairShards(regions).setRepairId(id)
+          .setRepairDeadlineUnixMs(deadline).addAllRepairReplaces(gone)
+          .setNextEsi((int) esi).build();
+      ReplicaInfo ns = stored.toBuilder().setBlocks(bi, nb).build();
+      ObjectRecord nr = new ObjectRecord(rec.status(), rec.size(), rec.putDeadlineMillis(),
+          rec.shardCount(), ns.toByteArray(), rec.crc32c());
+      objs.put(key, nr);
+      putObj(key, nr);
+      openRepairs.put(repairKey(key, block), deadline);
+      readLeases.merge(key, deadline, Math::max);
+      ReplicaInfo view = toReplica(nr);
+      LOG.info("repair {} of '{}' block {}: replacing shards {} with {} new shards ({} symbols, ESIs"
+          + " {}..{})", id, key, block, gone, regions.size(), total, nextEsi, esi - 1);
+      return durable(open.seq).thenApply(v -> new RepairStartResult(id, regions, deadline, view));
+    }
+  }
+
+  private static int otiSymbolSize(ReplicaInfo r) {
+    byte[] o = r.getOti().toByteArray();
+    return ((o[6] & 0xFF) << 8) | (o[7] & 0xFF);
+  }
+
+  private static double bestRatio(List<Placement.SegState> segsOfUnit) {
+    double r = 0;
+    for (Placement.SegState st : segsOfUnit) {
+      r = Math.max(r, st.freeRatio());
+    }
+    return r;
+  }
+
+  /** @return ceil((K + h) / (u - m)) */
+  private static int symbolsPerShard(int k, int h, int u, int m) {
+    return Placement.symbolsPerShard(k, h, u, m);
+  }
+
+  private RepairCheck checkRepair(String key, int block, String id, String call) {
+    ObjectRecord rec = objs.get(key);
+    if (rec == null) {
+      throw MasterException.notFound("object '" + key + "' is gone (removed while being repaired);"
+          + " nothing to " + call);
+    }
+    ReplicaInfo stored = parse(rec.layout());
+    int bi = blockIndex(stored, block);
+    if (bi < 0 || !stored.getBlocks(bi).getRepairId().equals(id) || id.isEmpty()) {
+      throw MasterException.notFound("no open repair '" + id + "' of block " + block + " of '"
+          + key + "' (revoked, its lease ran out, or already ended); start a new one");
+    }
+    return new RepairCheck(rec, stored, bi);
+  }
+
+  private record RepairCheck(ObjectRecord rec, ReplicaInfo stored, int bi) {}
+
+  /**
+   * Completes a repair: in one record change the new shards join the block with their checksums,
+   * the replaced shards leave it and their space is released.
+   *
+   * @return done once durable; fails with NOT_FOUND (object removed, repair unknown),
+   *     FAILED_PRECONDITION (lease ran out), INVALID_ARGUMENT (checksum count)
+   */
+  CompletableFuture<Void> repairEnd(String key, int block, String id, int[] crcs) {
+    checkKey(key);
+    synchronized (lock) {
+      alive();
+      RepairCheck c;
+      try {
+        c = checkRepair(key, block, id, "end");
+      } catch (MasterException e) {
+        return failAfter(dep(key), e);
+      }
+      BlockPlacement b = c.stored().getBlocks(c.bi());
+      long now = clock.getAsLong();
+      if (b.getRepairDeadlineUnixMs() < now) {
+        return failAfter(dep(key), MasterException.precondition("the lease of repair '" + id
+            + "' of '" + key + "' ran out " + (now - b.getRepairDeadlineUnixMs())
+            + " ms ago; its regions are freed; start a new repair"));
+      }
+      if (crcs.length != b.getRepairShardsCount()) {
+        return failAfter(dep(key), MasterException.invalid("RepairEnd of '" + key + "' carries "
+            + crcs.length + " checksums; repair '" + id + "' has " + b.getRepairShardsCount()
+            + " new shards; send one CRC32C per new shard in RepairStart's order"));
+      }
+      java.util.Set<Integer> gone = new java.util.HashSet<>(b.getRepairReplacesList());
+      int first = 0;
+      for (int i = 0; i < c.bi(); i++) {
+        first += c.stored().getBlocks(i).getShardsCount();
+      }
+      int[] old = c.rec().crc32c();
+      List<Integer> newCrcs = new ArrayList<>();
+      for (int i = 0; i < first; i++) {
+        newCrcs.add(old[i]);
+      }
+      BlockPlacement.Builder nb = clearRepair(b.toBuilder()).clearShards();
+      for (int i = 0; i < b.getShardsCount(); i++) {
+        BufHandle h = b.getShards(i);
+        if (gone.contains(i)) {
+          Placement.SegState st = segs.get(h.getSegmentName());
+          if (st != null) {
+            st.alloc.free(h.getOffset(), h.getSize());
+          }
+        } else {
+          nb.addShards(h);
+          newCrcs.add(old[first + i]);
+        }
+      }
+      for (int i = 0; i < b.getRepairShardsCount(); i++) {
+        nb.addShards(b.getRepairShards(i).toBuilder().clearStatus());
+        newCrcs.add(crcs[i]);
+      }
+      for (int i = first + b.getShardsCount(); i < old.length; i++) {
+        newCrcs.add(old[i]);
+      }
+      int[] nc = new int[newCrcs.size()];
+      for (int i = 0; i < nc.length; i++) {
+        nc[i] = newCrcs.get(i);
+      }
+      ReplicaInfo ns = c.stored().toBuilder().setBlocks(c.bi(), nb).build();
+      ObjectRecord nr = new ObjectRecord(c.rec().status(), c.rec().size(),
+          c.rec().putDeadlineMillis(), nc.length, ns.toByteArray(), nc);
+      objs.put(key, nr);
+      putObj(key, nr);
+      openRepairs.remove(repairKey(key, block));
+      endRepairLease(key);
+      LOG.info("repair {} of '{}' block {} ended: {} shards replaced by {}", id, key, block,
+          gone.size(), b.getRepairShardsCount());
+      return durable(open.seq);
+    }
+  }
+
+  /**
+   * Undoes an open repair and frees its regions.
+   *
+   * @return done once durable; fails with NOT_FOUND
+   */
+  CompletableFuture<Void> repairRevoke(String key, int block, String id) {
+    checkKey(key);
+    synchronized (lock) {
+      alive();
+      RepairCheck c;
+      try {
+        c = checkRepair(key, block, id, "revoke");
+      } catch (MasterException e) {
+        return failAfter(dep(key), e);
+      }
+      dropRepair(key, c.rec(), c.stored(), c.bi());
+      return durable(open.seq);
+    }
   }
 
   /**

@@ -358,6 +358,7 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
   @Override
   public void listSegments(ListSegmentsRequest req, StreamObserver<ListSegmentsResponse> obs) {
     reply(obs, core::listSegments, views -> {
+      java.util.Set<String> lost = core.lostSegments();
       ListSegmentsResponse.Builder b = ListSegmentsResponse.newBuilder();
       for (MasterCore.SegmentView v : views) {
         SegmentRecord r = v.record();
@@ -375,10 +376,65 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
                                 .setAddress(r.address())
                                 .setRemoteKey(ByteString.copyFrom(r.remoteKey()))))
                 .setFreeBytes(v.freeBytes())
-                .setLiveShards(v.liveShards()));
+                .setLiveShards(v.liveShards())
+                .setLost(lost.contains(r.name())));
       }
       return b.build();
     });
+  }
+
+  // ---------------------------------------------------------------- self-healing
+
+  @Override
+  public void listDegraded(
+      io.runicquanta.master.proto.ListDegradedRequest req,
+      StreamObserver<io.runicquanta.master.proto.ListDegradedResponse> obs) {
+    replyHeavy(obs, () -> core.listDegraded(req.getLimit(), req.getKeyRegex()), r -> {
+      var b = io.runicquanta.master.proto.ListDegradedResponse.newBuilder().setTruncated(r.truncated());
+      for (MasterCore.Degraded d : r.items()) {
+        b.addItems(io.runicquanta.master.proto.ListDegradedResponse.Item.newBuilder()
+            .setKey(d.key())
+            .setLostShards(d.lostShards())
+            .setTotalShards(d.totalShards())
+            .addAllDegradedBlocks(d.blocks())
+            .setRepairing(d.repairing()));
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void repairStart(
+      io.runicquanta.master.proto.RepairStartRequest req,
+      StreamObserver<io.runicquanta.master.proto.RepairStartResponse> obs) {
+    reply(obs, () -> core.repairStart(req.getKey(), req.getBlockId(), req.getLostShardsList(),
+            req.hasLeaseMs() ? Integer.toUnsignedLong(req.getLeaseMs()) : -1),
+        r -> io.runicquanta.master.proto.RepairStartResponse.newBuilder()
+            .setRepairId(r.id())
+            .addAllShards(r.shards())
+            .setLeaseExpiresUnixMs(r.deadline())
+            .setReplica(r.replica())
+            .build());
+  }
+
+  @Override
+  public void repairEnd(
+      io.runicquanta.master.proto.RepairEndRequest req,
+      StreamObserver<io.runicquanta.master.proto.RepairEndResponse> obs) {
+    int[] c = new int[req.getShardCrc32CCount()];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = req.getShardCrc32C(i);
+    }
+    reply(obs, () -> core.repairEnd(req.getKey(), req.getBlockId(), req.getRepairId(), c),
+        r -> io.runicquanta.master.proto.RepairEndResponse.getDefaultInstance());
+  }
+
+  @Override
+  public void repairRevoke(
+      io.runicquanta.master.proto.RepairRevokeRequest req,
+      StreamObserver<io.runicquanta.master.proto.RepairRevokeResponse> obs) {
+    reply(obs, () -> core.repairRevoke(req.getKey(), req.getBlockId(), req.getRepairId()),
+        r -> io.runicquanta.master.proto.RepairRevokeResponse.getDefaultInstance());
   }
 
   private void checkBatch(int n) {

@@ -1,0 +1,298 @@
+package io.runicquanta.master;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.runicquanta.codec.layout.BlockLayout;
+import io.runicquanta.codec.layout.ObjectLayout;
+import io.runicquanta.codec.layout.ShardLayout;
+import io.runicquanta.master.proto.BufHandle;
+import io.runicquanta.master.proto.GetReplicaListRequest;
+import io.runicquanta.master.proto.ListDegradedRequest;
+import io.runicquanta.master.proto.ListDegradedResponse;
+import io.runicquanta.master.proto.ListSegmentsRequest;
+import io.runicquanta.master.proto.ListSegmentsResponse;
+import io.runicquanta.master.proto.RemoveRequest;
+import io.runicquanta.master.proto.RepairEndRequest;
+import io.runicquanta.master.proto.RepairRevokeRequest;
+import io.runicquanta.master.proto.RepairStartRequest;
+import io.runicquanta.master.proto.RepairStartResponse;
+import io.runicquanta.master.proto.ReplicaInfo;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Self-healing in the master: a segment whose node (a real Ignite node of the grid) leaves is
+ * LOST: never placed on, listed as lost, its objects listed as degraded; RepairStart / RepairEnd /
+ * RepairRevoke with fresh ESIs and an atomic swap; a repair racing Remove.
+ */
+class MasterRepairTest {
+  static final long MIB = 1 << 20;
+  static final int T = 1024;
+  TestGrid grid;
+  MasterClient c;
+  Ignite extra;
+  String extraId;
+
+  @BeforeEach
+  void setUp() {
+    grid = TestGrid.shared();
+    c = grid.client();
+    grid.reset();
+    // a node that will leave: a client node of the grid (it cannot host the master), whose id
+    // names the fourth segment's node
+    extra = Ignition.start(LocalGrid.config("mb-repair-leaver", TestGrid.SHARED_DISCO,
+        TestGrid.SHARED_COMM, TestGrid.RANGE, 16, true));
+    extraId = extra.cluster().localNode().id().toString();
+    for (int i = 1; i <= 3; i++) {
+      c.mountSegment("r" + i, "rn" + i, "", 64 * MIB, "tcp", "127.0.0.1:1", new byte[] {1});
+    }
+    c.mountSegment("r4", extraId, "", 64 * MIB, "tcp", "127.0.0.1:1", new byte[] {1});
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (extra != null) {
+      Ignition.stop(extra.name(), true);
+    }
+    grid.reset();
+  }
+
+  private ObjectLayout store(String key, long size) {
+    ObjectLayout l = c.putStart(key, size, 1, 1 << 20, T);
+    c.putEnd(key, MasterServiceTest.crcs(l));
+    return l;
+  }
+
+  private Map<String, Boolean> lostFlags() {
+    Map<String, Boolean> out = new HashMap<>();
+    for (ListSegmentsResponse.Item it :
+        c.call(s -> s.listSegments(ListSegmentsRequest.getDefaultInstance())).getSegmentsList()) {
+      out.put(it.getSegment().getName(), it.getLost());
+    }
+    return out;
+  }
+
+  private void loseExtra() {
+    Ignition.stop(extra.name(), true);
+    extra = null;
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (!Boolean.TRUE.equals(lostFlags().get("r4"))) {
+      assertTrue(System.nanoTime() < deadline, "segment r4 not reported lost in 20 s");
+      TestGrid.sleep(20);
+    }
+  }
+
+  private static int index(ReplicaInfo r, int block, String segment) {
+    var b = r.getBlocks(block);
+    for (int i = 0; i < b.getShardsCount(); i++) {
+      if (b.getShards(i).getSegmentName().equals(segment)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private ReplicaInfo replica(String key) {
+    return c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey(key).build()))
+        .getReplica();
+  }
+
+  private RepairStartResponse start(String key, int block, int... lost) {
+    // a short repair lease: a Remove racing the repair keeps the space until it ends
+    RepairStartRequest.Builder b =
+        RepairStartRequest.newBuilder().setKey(key).setBlockId(block).setLeaseMs(3000);
+    for (int i : lost) {
+      b.addLostShards(i);
+    }
+    return c.call(s -> s.repairStart(b.build()));
+  }
+
+  private void end(String key, int block, RepairStartResponse r, int crcBase) {
+    RepairEndRequest.Builder b =
+        RepairEndRequest.newBuilder().setKey(key).setBlockId(block).setRepairId(r.getRepairId());
+    for (int i = 0; i < r.getShardsCount(); i++) {
+      b.addShardCrc32C(crcBase + i);
+    }
+    c.call(s -> s.repairEnd(b.build()));
+  }
+
+  @Test
+  void lostSegmentIsNeverPlacedAndItsObjectsAreListedDegraded() {
+    ObjectLayout before = store("heal/a", 300_000);
+    assertEquals(4, before.blocks().get(0).shards().size());
+    assertFalse(lostFlags().get("r4"));
+    assertEquals(0, c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItemsCount());
+    loseExtra();
+    // placement never picks it: 40 objects, none has a shard there
+    for (int i = 0; i < 40; i++) {
+      ObjectLayout l = c.putStart("heal/p" + i, 50_000 + i, 1, 1 << 20, T);
+      for (BlockLayout b : l.blocks()) {
+        assertEquals(3, b.shards().size());
+        for (ShardLayout s : b.shards()) {
+          assertFalse(s.segment().equals("r4"), "placed on lost segment: " + l);
+        }
+      }
+    }
+    // m = 3 needs 4 live units; only 3 are left
+    assertEquals(Status.Code.FAILED_PRECONDITION, MasterServiceTest.code(
+        () -> c.putStart("heal/m3", 10_000, 3, 1 << 20, T)));
+    ListDegradedResponse d = c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance()));
+    assertEquals(1, d.getItemsCount());
+    assertEquals("heal/a", d.getItems(0).getKey());
+    assertEquals(1, d.getItems(0).getLostShards());
+    assertEquals(4, d.getItems(0).getTotalShards());
+    assertEquals(List.of(0), d.getItems(0).getDegradedBlocksList());
+    assertFalse(d.getItems(0).getRepairing());
+    assertEquals(List.of(), grid.core().checkConsistency());
+  }
+
+  @Test
+  void repairGivesFreshEsisAndSwapsAtomicallyThenTheLostSegmentIsDropped() {
+    store("heal/b", 300_000);
+    ReplicaInfo r0 = replica("heal/b");
+    var b0 = r0.getBlocks(0);
+    int k = b0.getK();
+    int maxEsi = 0;
+    for (BufHandle h : b0.getShardsList()) {
+      maxEsi = Math.max(maxEsi, h.getFirstEsi() + h.getEsiCount());
+    }
+    loseExtra();
+    int lostIdx = index(r0, 0, "r4");
+    assertTrue(lostIdx >= 0);
+    // every shard on a lost segment must be named
+    assertEquals(Status.Code.INVALID_ARGUMENT, MasterServiceTest.code(
+        () -> start("heal/b", 0, (lostIdx + 1) % 4)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, MasterServiceTest.code(() -> start("heal/b", 7, lostIdx)));
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> start("heal/none", 0, 0)));
+
+    // a revoked repair's ESIs are not handed out again
+    RepairStartResponse first = start("heal/b", 0, lostIdx);
+    assertEquals(Status.Code.FAILED_PRECONDITION, MasterServiceTest.code(() -> start("heal/b", 0, lostIdx)));
+    assertTrue(c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItems(0).getRepairing());
+    int firstEnd = 0;
+    for (BufHandle h : first.getShardsList()) {
+      assertTrue(h.getFirstEsi() >= maxEsi, "ESI " + h.getFirstEsi() + " reused (max " + maxEsi + ")");
+      firstEnd = Math.max(firstEnd, h.getFirstEsi() + h.getEsiCount());
+    }
+    c.call(s -> s.repairRevoke(RepairRevokeRequest.newBuilder().setKey("heal/b").setBlockId(0)
+        .setRepairId(first.getRepairId()).build()));
+    RepairStartResponse rep = start("heal/b", 0, lostIdx);
+    assertTrue(rep.getShardsCount() > 0);
+    Map<String, Integer> perSeg = new HashMap<>();
+    Set<Integer> esis = new HashSet<>();
+    for (BufHandle h : rep.getShardsList()) {
+      assertFalse(h.getSegmentName().equals("r4"));
+      assertTrue(h.getFirstEsi() >= firstEnd, "ESI " + h.getFirstEsi() + " below " + firstEnd);
+      assertTrue(h.getFirstEsi() + h.getEsiCount() < (1 << 24));
+      assertEquals(ShardLayout.HEADER_BYTES + (long) h.getEsiCount() * T, h.getSize());
+      for (int e = 0; e < h.getEsiCount(); e++) {
+        assertTrue(esis.add(h.getFirstEsi() + e));
+      }
+    }
+    // before RepairEnd readers see the old shards only
+    ReplicaInfo mid = replica("heal/b");
+    assertEquals(4, mid.getBlocks(0).getShardsCount());
+    assertEquals(b0.getShardsList().stream().map(BufHandle::getFirstEsi).toList(),
+        mid.getBlocks(0).getShardsList().stream().map(BufHandle::getFirstEsi).toList());
+    // wrong checksum count
+    assertEquals(Status.Code.INVALID_ARGUMENT, MasterServiceTest.code(() -> c.call(s -> s.repairEnd(
+        RepairEndRequest.newBuilder().setKey("heal/b").setBlockId(0).setRepairId(rep.getRepairId())
+            .build()))));
+    end("heal/b", 0, rep, 0x1000);
+    ReplicaInfo after = replica("heal/b");
+    var b1 = after.getBlocks(0);
+    assertEquals(3 + rep.getShardsCount(), b1.getShardsCount());
+    Map<String, Integer> unitSyms = new HashMap<>();
+    for (int i = 0; i < b1.getShardsCount(); i++) {
+      BufHandle h = b1.getShards(i);
+      assertFalse(h.getSegmentName().equals("r4"));
+      unitSyms.merge(h.getSegmentName(), h.getEsiCount(), Integer::sum);
+      if (i >= 3) {
+        assertEquals(0x1000 + i - 3, h.getCrc32C());
+        assertEquals(BufHandle.BufStatus.COMPLETE, h.getStatus());
+      }
+    }
+    assertEquals(0, b1.getRepairShardsCount());
+    // tolerance m = 1 is back: the two smallest units hold K + h symbols
+    List<Integer> counts = new ArrayList<>(unitSyms.values());
+    counts.sort(null);
+    assertEquals(3, counts.size());
+    assertTrue(counts.get(0) + counts.get(1) >= k + 3, "units hold " + counts + ", K = " + k);
+    assertEquals(0, c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItemsCount());
+    // the lost segment's metadata goes once nothing references it
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (lostFlags().containsKey("r4")) {
+      assertTrue(System.nanoTime() < deadline, "lost segment r4 not dropped");
+      TestGrid.sleep(20);
+    }
+    assertEquals(List.of(), grid.core().checkConsistency());
+    // the old repair id is unknown now
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> end("heal/b", 0, first, 0)));
+  }
+
+  @Test
+  void repairRacingRemoveEndsWithOneWinnerAndConsistentSpace() throws Exception {
+    for (int i = 0; i < 12; i++) {
+      store("heal/race" + i, 100_000 + i);
+    }
+    loseExtra();
+    ExecutorService ex = Executors.newFixedThreadPool(2);
+    int repairsWon = 0;
+    try {
+      for (int i = 0; i < 12; i++) {
+        String key = "heal/race" + i;
+        int lostIdx = index(replica(key), 0, "r4");
+        RepairStartResponse rep = start(key, 0, lostIdx);
+        CountDownLatch go = new CountDownLatch(1);
+        Future<Status.Code> endF = ex.submit(() -> {
+          go.await();
+          try {
+            end(key, 0, rep, 7);
+            return Status.Code.OK;
+          } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+          }
+        });
+        Future<Status.Code> rmF = ex.submit(() -> {
+          go.await();
+          try {
+            c.call(s -> s.remove(RemoveRequest.newBuilder().setKey(key).build()));
+            return Status.Code.OK;
+          } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+          }
+        });
+        go.countDown();
+        Status.Code e = endF.get();
+        Status.Code r = rmF.get();
+        assertEquals(Status.Code.OK, r, "Remove must always succeed");
+        assertTrue(e == Status.Code.OK || e == Status.Code.NOT_FOUND, "RepairEnd: " + e);
+        if (e == Status.Code.OK) {
+          repairsWon++;
+        }
+        assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> replica(key)));
+      }
+    } finally {
+      ex.shutdownNow();
+    }
+    System.out.println("repair vs remove: RepairEnd first in " + repairsWon + " of 12 races");
+    assertEquals(List.of(), grid.core().checkConsistency());
+  }
+}
