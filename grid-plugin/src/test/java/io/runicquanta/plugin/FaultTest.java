@@ -1,0 +1,144 @@
+package io.runicquanta.plugin;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.runicquanta.codec.layout.ObjectLayout;
+import io.runicquanta.codec.layout.ShardLayout;
+import io.runicquanta.testing.SplitMix64;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.util.UUID;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** Corrupted shards and stopped nodes (4 nodes, local transport, m = 1). */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultTest {
+  static PluginGrid grid;
+
+  @BeforeAll
+  static void start() {
+    grid = PluginGrid.start("flt", 47900, 48000, 4, b -> b);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (grid != null) {
+      grid.close();
+    }
+  }
+
+  static GridStore store(int i) {
+    return (GridStore) grid.store(i);
+  }
+
+  /** The node whose segment has this name. */
+  static Ignite owner(String segment) {
+    for (Ignite n : grid.nodes) {
+      RqPlugin p = RqPlugin.of(n);
+      if (p.segment() != null && p.segment().name().equals(segment)) {
+        return n;
+      }
+    }
+    throw new AssertionError("no node holds segment " + segment);
+  }
+
+  static byte[] reveal(RqStore rq, String key) throws Exception {
+    try (InputStream in = rq.reveal(key)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void corruptedShardsAreErasuresNeverData() throws Exception {
+    GridStore rq = store(0);
+    byte[] data = SplitMix64.bytes(77, 3 * 65536 + 100);
+    rq.stash("c/1", new ByteArrayInputStream(data), StashOptions.defaults());
+    Manifest mf = rq.manifest("c/1");
+    // part 0: flip a byte inside the symbols of the shard holding ESI 0 (a source shard)
+    ObjectLayout l0 = rq.master.getReplicaList(mf.partKey(0));
+    ShardLayout s0 = l0.blocks().get(0).shards().get(0);
+    assertEquals(0, s0.firstEsi());
+    ArrowBuf seg0 = RqPlugin.of(owner(s0.segment())).segment().buffer();
+    long at = s0.offset() + ShardLayout.HEADER_BYTES + 5;
+    seg0.setByte(at, seg0.getByte(at) ^ 0x40);
+    // part 1: damage the header of its second shard
+    ObjectLayout l1 = rq.master.getReplicaList(mf.partKey(1));
+    ShardLayout s1 = l1.blocks().get(0).shards().get(1);
+    ArrowBuf seg1 = RqPlugin.of(owner(s1.segment())).segment().buffer();
+    seg1.setByte(s1.offset() + 13, seg1.getByte(s1.offset() + 13) ^ 0x01);
+
+    assertArrayEquals(data, reveal(rq, "c/1"));
+    assertArrayEquals(data, reveal(store(2), "c/1"));
+    assertTrue(rq.badShards().contains(s0.segment() + "@" + s0.offset()), rq.badShards().toString());
+    assertTrue(rq.badShards().contains(s1.segment() + "@" + s1.offset()), rq.badShards().toString());
+    ObjectStat st = rq.stat("c/1");
+    assertEquals(2, st.lostShards(), st.toString());
+    assertEquals("DEGRADED", st.health(), st.toString());
+
+    // corrupt every shard of part 2 but one: not enough symbols, DATA_LOSS naming the block
+    ObjectLayout l2 = rq.master.getReplicaList(mf.partKey(2));
+    for (ShardLayout s : l2.blocks().get(0).shards().subList(1, l2.blocks().get(0).shards().size())) {
+      ArrowBuf b = RqPlugin.of(owner(s.segment())).segment().buffer();
+      b.setByte(s.offset() + ShardLayout.HEADER_BYTES, b.getByte(s.offset() + ShardLayout.HEADER_BYTES) ^ 1);
+    }
+    RqException e = assertThrows(RqException.class, () -> reveal(rq, "c/1"));
+    assertEquals(RqException.Code.DATA_LOSS, e.code());
+    assertTrue(e.getMessage().contains("'c/1' part 2"), e.getMessage());
+    assertTrue(e.getMessage().contains("valid symbols"), e.getMessage());
+    assertEquals(-1, rq.stat("c/1").tolerableNow());
+    assertTrue(rq.remove("c/1"));
+  }
+
+  @Test
+  @Order(2)
+  void revealAfterANodeStops() throws Exception {
+    GridStore rq = store(0);
+    byte[] data = SplitMix64.bytes(78, 6 * 65536 + 3);
+    byte[] small = SplitMix64.bytes(79, 10);
+    rq.stash("n/1", new ByteArrayInputStream(data), StashOptions.defaults());
+    rq.stash("n/2", new ByteArrayInputStream(small), StashOptions.defaults());
+    assertEquals("HEALTHY", rq.stat("n/1").health());
+    // stop the node that is neither the caller nor (normally) the master host: the last one
+    Ignite victim = grid.nodes.get(3);
+    String victimSeg = RqPlugin.of(victim).segment().name();
+    UUID victimId = victim.cluster().localNode().id();
+    Ignition.stop(victim.name(), true);
+    grid.nodes.remove(3);
+    assertTrue(rq.aliveNodes().stream().noneMatch(id -> id.equals(victimId.toString())));
+    assertArrayEquals(data, reveal(rq, "n/1"));
+    assertArrayEquals(small, reveal(store(1), "n/2"));
+    ObjectStat st = rq.stat("n/1");
+    assertTrue(st.lostShards() > 0, st.toString());
+    assertEquals(0, st.tolerableNow(), st.toString());
+    assertEquals("DEGRADED", st.health());
+    ClusterStatus cs = rq.status();
+    assertEquals(3, cs.nodes());
+    assertTrue(cs.segments().stream().anyMatch(s -> s.name().equals(victimSeg) && !s.alive()),
+        cs.toString());
+    assertTrue(cs.degradedObjects() >= 1, cs.toString());
+    // a new stash still works on the 3 nodes left
+    rq.stash("n/3", new ByteArrayInputStream(data), StashOptions.defaults());
+    assertArrayEquals(data, reveal(store(2), "n/3"));
+    // the master still places shards on the gone node's segment: they are lost from the start
+    assertEquals("DEGRADED", rq.stat("n/3").health(), rq.stat("n/3").toString());
+    // m = 0 cannot be stored degraded: it fails cleanly and leaves nothing visible
+    long free = rq.status().freeBytes();
+    RqException e = assertThrows(RqException.class, () -> rq.stash("n/4",
+        new ByteArrayInputStream(data), StashOptions.defaults().lossTolerance(0)));
+    assertEquals(RqException.Code.UNAVAILABLE, e.code(), e.getMessage());
+    assertTrue(rq.list("n/4").isEmpty());
+    assertEquals(free, rq.status().freeBytes(), "a failed stash gives its space back");
+  }
+}

@@ -1,0 +1,245 @@
+package io.runicquanta.plugin;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.runicquanta.testing.SplitMix64;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Byte round trips, errors, list/stat/remove on 4 in-process nodes with the local transport. */
+class StashRevealTest {
+  static PluginGrid grid;
+
+  @BeforeAll
+  static void start() {
+    grid = PluginGrid.start("srt", 47500, 47600, 4, b -> b);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (grid != null) {
+      grid.close();
+    }
+  }
+
+  static byte[] roundTrip(RqStore rq, String key, byte[] data) throws Exception {
+    StashResult r = rq.stash(key, new ByteArrayInputStream(data), StashOptions.defaults());
+    assertEquals(data.length, r.size());
+    try (InputStream in = rq.reveal(key)) {
+      return in.readAllBytes();
+    }
+  }
+
+  @Test
+  void bytesRoundTripOverSizes() throws Exception {
+    RqStore rq = grid.store(0);
+    int block = 64 << 10;
+    int[] sizes = {0, 1, 1000, block - 1, block, block + 1, 5 * block + 777};
+    for (int n : sizes) {
+      byte[] data = SplitMix64.bytes(n, n);
+      String key = "rt/" + n;
+      byte[] back = roundTrip(rq, key, data);
+      assertArrayEquals(data, back, "size " + n);
+      // reveal from another node too
+      try (InputStream in = grid.store(3).reveal(key)) {
+        assertArrayEquals(data, in.readAllBytes(), "size " + n + " from node 3");
+      }
+      ObjectStat st = rq.stat(key);
+      assertEquals(n, st.size());
+      assertEquals((n + block - 1) / block, st.blocks());
+      assertEquals("HEALTHY", st.health(), st.toString());
+      assertTrue(rq.remove(key));
+      assertFalse(rq.remove(key));
+    }
+  }
+
+  @AfterEach
+  void onlySegmentsAllocated() {
+    for (var n : grid.nodes) {
+      RqPlugin p = RqPlugin.of(n);
+      long seg = p.segment() == null ? 0 : p.config().segmentSize();
+      assertEquals(seg, p.allocator().getAllocatedMemory(),
+          "node " + n.name() + " holds work memory after the test");
+    }
+  }
+
+  @Test
+  void manyConcurrentStashAndRevealOfMixedSizes() throws Exception {
+    int threads = 6;
+    int perThread = 6;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> fs = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int tt = t;
+        fs.add(pool.submit(() -> {
+          RqStore rq = grid.store(tt % 4);
+          RqStore other = grid.store((tt + 1) % 4);
+          int ok = 0;
+          for (int i = 0; i < perThread; i++) {
+            int n = (int) Math.floorMod(new SplitMix64(tt * 100 + i).nextLong(), 300_000);
+            byte[] d = SplitMix64.bytes(tt * 1000 + i, n);
+            String key = "conc/" + tt + "/" + i;
+            rq.stash(key, new ByteArrayInputStream(d), StashOptions.defaults());
+            try (InputStream in = other.reveal(key)) {
+              assertEquals(PluginGrid.sha256(d), PluginGrid.sha256(in.readAllBytes()), key);
+            }
+            assertTrue(other.remove(key));
+            ok++;
+          }
+          return ok;
+        }));
+      }
+      int total = 0;
+      for (Future<Integer> f : fs) {
+        total += f.get(120, TimeUnit.SECONDS);
+      }
+      assertEquals(threads * perThread, total);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertTrue(grid.store(0).list("conc/.*").isEmpty());
+  }
+
+  @Test
+  void failedSourceLeavesNothing() throws Exception {
+    RqStore rq = grid.store(0);
+    long free = rq.status().freeBytes();
+    byte[] d = SplitMix64.bytes(5, 200_000);
+    InputStream failing = new InputStream() {
+      int pos;
+
+      @Override
+      public int read() throws IOException {
+        byte[] b = new byte[1];
+        return read(b, 0, 1) < 0 ? -1 : b[0] & 0xFF;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (pos > 150_000) {
+          throw new IOException("source broke");
+        }
+        int n = Math.min(len, d.length - pos);
+        System.arraycopy(d, pos, b, off, n);
+        pos += n;
+        return n;
+      }
+    };
+    IOException e = assertThrows(IOException.class,
+        () -> rq.stash("fail/1", failing, StashOptions.defaults()));
+    assertEquals("source broke", e.getMessage());
+    assertTrue(rq.list("fail/.*").isEmpty());
+    assertEquals(RqException.Code.NOT_FOUND,
+        assertThrows(RqException.class, () -> rq.stat("fail/1")).code());
+    assertEquals(free, rq.status().freeBytes(), "a failed stash gives its space back");
+  }
+
+  @Test
+  void clientNodeStashesButMountsNothing() throws Exception {
+    Ignite client = grid.start(grid.configuration("srt-client", true));
+    try {
+      RqPlugin p = RqPlugin.of(client);
+      assertNull(p.segment());
+      RqStore rq = p.store();
+      assertEquals(4, rq.status().segments().size());
+      byte[] d = SplitMix64.bytes(11, 100_000);
+      rq.stash("client/1", new ByteArrayInputStream(d), StashOptions.defaults());
+      try (InputStream in = grid.store(0).reveal("client/1")) {
+        assertArrayEquals(d, in.readAllBytes());
+      }
+      try (InputStream in = rq.reveal("client/1")) {
+        assertArrayEquals(d, in.readAllBytes());
+      }
+      assertTrue(rq.remove("client/1"));
+    } finally {
+      grid.nodes.remove(client);
+      Ignition.stop(client.name(), true);
+    }
+  }
+
+  @Test
+  void nodeWithoutThePluginJarIsRefusedClearly() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> RqPlugin.of(new org.apache.ignite.internal.IgniteKernal(null) {
+          @Override
+          public String name() {
+            return "bare";
+          }
+
+          @Override
+          public <T extends org.apache.ignite.plugin.IgnitePlugin> T plugin(String name)
+              throws org.apache.ignite.plugin.PluginNotFoundException {
+            throw new org.apache.ignite.plugin.PluginNotFoundException(name);
+          }
+        }));
+    assertTrue(e.getMessage().contains("does not run the Runic Quanta plugin"), e.getMessage());
+  }
+
+  @Test
+  void errors() throws Exception {
+    RqStore rq = grid.store(1);
+    byte[] data = SplitMix64.bytes(7, 3000);
+    rq.stash("err/dup", new ByteArrayInputStream(data), StashOptions.defaults());
+    RqException dup = assertThrows(RqException.class,
+        () -> rq.stash("err/dup", new ByteArrayInputStream(data), StashOptions.defaults()));
+    assertEquals(RqException.Code.ALREADY_EXISTS, dup.code());
+    assertEquals(RqException.Code.NOT_FOUND,
+        assertThrows(RqException.class, () -> rq.reveal("err/none")).code());
+    assertEquals(RqException.Code.NOT_FOUND,
+        assertThrows(RqException.class, () -> rq.stat("err/none")).code());
+    for (String bad : new String[] {"", ".rq/x", "k".repeat(1025)}) {
+      assertEquals(RqException.Code.INVALID_ARGUMENT, assertThrows(RqException.class,
+          () -> rq.stash(bad, new ByteArrayInputStream(data), StashOptions.defaults())).code());
+    }
+    // m = 4 needs 5 nodes; there are 4
+    RqException few = assertThrows(RqException.class, () -> rq.stash("err/few",
+        new ByteArrayInputStream(data), StashOptions.defaults().lossTolerance(4)));
+    assertEquals(RqException.Code.FAILED_PRECONDITION, few.code(), few.getMessage());
+    assertTrue(rq.list("err/few").isEmpty());
+    assertEquals(RqException.Code.INVALID_ARGUMENT,
+        assertThrows(RqException.class, () -> rq.list("(")).code());
+    assertTrue(rq.remove("err/dup"));
+  }
+
+  @Test
+  void listHidesPartsAndStatCounts() throws Exception {
+    RqStore rq = grid.store(2);
+    for (int i = 0; i < 3; i++) {
+      byte[] d = SplitMix64.bytes(100 + i, 70_000 * (i + 1));
+      rq.stash("ls/" + i, new ByteArrayInputStream(d), StashOptions.defaults());
+    }
+    List<ObjectStat> all = rq.list("ls/.*");
+    assertEquals(List.of("ls/0", "ls/1", "ls/2"), all.stream().map(ObjectStat::key).toList());
+    assertEquals(140_000, all.get(1).size());
+    assertEquals(3, all.get(1).blocks());
+    assertTrue(rq.list(null).stream().noneMatch(s -> s.key().startsWith(".rq/")));
+    assertTrue(rq.list(null).size() >= 3);
+    ClusterStatus cs = rq.status();
+    assertEquals(4, cs.nodes());
+    assertEquals(4, cs.segments().size());
+    assertTrue(cs.freeBytes() < cs.totalBytes());
+    for (int i = 0; i < 3; i++) {
+      assertTrue(rq.remove("ls/" + i));
+    }
+    assertTrue(rq.list("ls/.*").isEmpty());
+  }
+}
