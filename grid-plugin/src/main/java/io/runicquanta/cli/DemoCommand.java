@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code rq demo}: the whole product on one machine. Starts a grid of separate {@code rq node}
- * processes on 127.0.0.1 (tcp transport, ports 46500.. and 46600.. plus {@code RQ_GRID_PORT_SHIFT},
+ * processes on 127.0.0.1 (tcp transport, ports 46200.. and 46300.. plus {@code RQ_GRID_PORT_SHIFT},
  * away from Ignite's defaults so that the demo never joins a real grid), joins it as an in-process
  * client, generates an Arrow table from a seed, stashes it with {@code releaseSource} (the local
  * allocator's memory drops to zero), kills one node holding shards with SIGKILL, reveals the table
@@ -56,10 +56,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "20261130", description = "Seed of the table (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--discovery-port", defaultValue = "46500", description = "First discovery port of the demo grid (default ${DEFAULT-VALUE}).")
+  @Option(names = "--discovery-port", defaultValue = "46200", description = "First discovery port of the demo grid (default ${DEFAULT-VALUE}).")
   int discoveryPort;
 
-  @Option(names = "--comm-port", defaultValue = "46600", description = "First communication port of the demo grid (default ${DEFAULT-VALUE}).")
+  @Option(names = "--comm-port", defaultValue = "46300", description = "First communication port of the demo grid (default ${DEFAULT-VALUE}).")
   int commPort;
 
   @Option(names = "--node-heap", defaultValue = "192m", description = "Java heap of each node (default ${DEFAULT-VALUE}).")
@@ -97,7 +97,8 @@ final class DemoCommand implements Callable<Integer> {
       for (int i = 0; i < nodes; i++) {
         started.add(NodeLauncher.start("rq-demo-" + i, jvm, List.of(
             "--discovery-port=" + discoveryPort, "--comm-port=" + commPort, "--port-range=10",
-            "--segment-size=" + segmentSize, "--transport=tcp", "--loss-tolerance=" + lossTolerance), logs));
+            "--segment-size=" + segmentSize, "--transport=tcp", "--loss-tolerance=" + lossTolerance,
+            "--failure-detection-timeout=30"), logs));
       }
       List<String> ids = new ArrayList<>();
       for (NodeLauncher.Node n : started) {

@@ -47,6 +47,8 @@ final class GridClient implements AutoCloseable {
     }
     c.setPluginConfigurations(pc.build());
     c.setNetworkTimeout(Math.min(timeoutMillis, 5000));
+    c.setFailureDetectionTimeout(30_000);
+    c.setClientFailureDetectionTimeout(30_000);
     Path work = Path.of(c.getWorkDirectory());
     Ignite ignite;
     try {

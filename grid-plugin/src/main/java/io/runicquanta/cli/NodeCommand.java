@@ -110,6 +110,9 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--region-size", paramLabel = "BYTES", converter = Sizes.class, description = "Ignite data region cap for the master's caches (default 64m).")
   Long regionSize;
 
+  @Option(names = "--failure-detection-timeout", paramLabel = "SECONDS", description = "Ignite failure detection timeout; raise it on busy machines (default 10).")
+  Integer failureDetectionTimeout;
+
   @Option(names = "--exit-on-stdin-close", arity = "0..1", description = "Stop cleanly when standard input closes (for supervisors and tests).")
   Boolean exitOnStdinClose;
 
@@ -120,10 +123,12 @@ final class NodeCommand implements Callable<Integer> {
       "name", "discovery-addresses", "discovery-port", "comm-port", "port-range", "local-host",
       "segment-size", "transport", "rails", "transport-option", "failure-domain", "host-master",
       "master-port", "loss-tolerance", "block-size", "symbol-size", "max-memory", "region-size",
-      "exit-on-stdin-close"));
+      "exit-on-stdin-close", "failure-detection-timeout"));
 
   /** The settings after flags, file and defaults are merged. */
-  record Resolved(String name, GridSettings grid, RqPluginConfiguration plugin, boolean exitOnStdinClose) {}
+  record Resolved(
+      String name, GridSettings grid, RqPluginConfiguration plugin, boolean exitOnStdinClose,
+      int failureDetectionSeconds) {}
 
   @Override
   public Integer call() throws Exception {
@@ -177,7 +182,11 @@ final class NodeCommand implements Callable<Integer> {
       b.transportOption(o.substring(0, eq).trim(), o.substring(eq + 1).trim());
     }
     boolean exitOnClose = m.get("exit-on-stdin-close", exitOnStdinClose, NodeCommand::parseBoolean, false);
-    return new Resolved(nodeName, grid, b.build(), exitOnClose);
+    int fdt = m.get("failure-detection-timeout", failureDetectionTimeout, Integer::parseInt, 10);
+    if (fdt < 1 || fdt > 600) {
+      throw new IllegalArgumentException("failure-detection-timeout = " + fdt + ", expected 1..600 seconds");
+    }
+    return new Resolved(nodeName, grid, b.build(), exitOnClose, fdt);
   }
 
   static boolean parseBoolean(String v) {
@@ -237,6 +246,7 @@ final class NodeCommand implements Callable<Integer> {
   static int run(Resolved r, PrintWriter out, PrintWriter err) throws InterruptedException {
     IgniteConfiguration c = r.grid().igniteConfiguration(r.name(), false, 0);
     c.setPluginConfigurations(r.plugin());
+    c.setFailureDetectionTimeout(r.failureDetectionSeconds() * 1000L);
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
     boolean[] stopping = {false};

@@ -74,7 +74,7 @@ final class StashCommand implements Callable<Integer> {
     long size = Files.size(file);
     ProgressBar bar = new ProgressBar("stash " + key, spec.commandLine().getErr(),
         progress != null ? progress : ProgressBar.isTerminal());
-    o = o.progress(bar);
+    o = o.progress((done, total) -> bar.update(done, total < 0 ? size : total));
     StashResult r;
     try (GridClient c = grid.connect()) {
       try {

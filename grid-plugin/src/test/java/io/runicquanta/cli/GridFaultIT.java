@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Timeout;
  * subject), so what is measured is shard loss.
  */
 class GridFaultIT {
-  private static final int DISCO = 46700;
-  private static final int COMM = 46800;
+  private static final int DISCO = 46210;
+  private static final int COMM = 46310;
 
   private static byte[] data(long seed, int size) {
     return SplitMix64.bytes(seed, size);

@@ -42,7 +42,8 @@ final class NodeGrid implements AutoCloseable {
       String... extraNodeArgs) {
     List<String> args = new ArrayList<>(List.of(
         "node", "--discovery-port=" + discoveryPort, "--comm-port=" + commPort, "--port-range=10",
-        "--segment-size=" + segmentSize, "--transport=tcp", "--exit-on-stdin-close", "--region-size=32m"));
+        "--segment-size=" + segmentSize, "--transport=tcp", "--exit-on-stdin-close", "--region-size=32m",
+        "--failure-detection-timeout=30"));
     args.addAll(List.of(extraNodeArgs));
     NodeCluster cluster = NodeCluster.start(n, i -> NodeProcess.builder(prefix + "-" + i, RqCli.class.getName())
         .heap("160m").jvmOption("-XX:TieredStopAtLevel=1").args(args).args("--name=" + prefix + "-" + i),
