@@ -51,12 +51,18 @@ class GridFaultIT {
     return StashOptions.defaults().lossTolerance(m).blockSize(1 << 20).symbolSize(16384);
   }
 
+  /**
+   * One grid, in order: a node holding shards is killed while an m = 1 object is being revealed
+   * (the reveal completes, byte-identical); an m = 2 object reveals after that first loss, and again
+   * after a second node is killed. The m = 1 object, now past its tolerance unless self-healing
+   * already rebuilt it, must either reveal byte-identical or fail with DATA_LOSS, never wrong bytes.
+   */
   @Test
   @Timeout(420)
-  void revealAfterSigkillOfMNodesHoldingShards() throws Exception {
+  void sigkillDuringRevealAndOfMNodesHoldingShards() throws Exception {
     try (NodeGrid g = NodeGrid.start("gf-kill", 4, DISCO, COMM, "64m")) {
       RqStore store = g.store();
-      byte[] a = data(1, 6_000_000 + 1234);
+      byte[] a = data(1, 16_000_000 + 1234);
       byte[] b = data(2, 5_000_000 + 77);
       StashResult ra = store.stash("kill/m1", new ByteArrayInputStream(a), opts(1));
       StashResult rb = store.stash("kill/m2", new ByteArrayInputStream(b), opts(2));
@@ -67,15 +73,36 @@ class GridFaultIT {
       List<NodeProcess> victims = g.shardHoldersWithoutMaster();
       assertTrue(victims.size() >= 2, "need two shard holders besides the master's node, got " + victims);
       NodeProcess first = victims.get(0);
-      assertEquals(137, first.kill());
+      byte[] got = new byte[a.length];
+      int n = 0;
+      try (InputStream in = store.reveal("kill/m1")) {
+        while (n < a.length / 4) {
+          int r = in.read(got, n, Math.min(65536, a.length - n));
+          assertTrue(r > 0, "stream ended at " + n);
+          n += r;
+        }
+        assertEquals(137, first.kill(), "SIGKILL in the middle of the reveal");
+        int r;
+        while (n < a.length && (r = in.read(got, n, a.length - n)) > 0) {
+          n += r;
+        }
+        assertEquals(-1, in.read(), "no bytes after the object");
+      }
+      assertEquals(a.length, n);
+      assertArrayEquals(a, got, "m = 1 object revealed while a node holding its shards was killed");
       assertArrayEquals(a, revealAll(store, "kill/m1"), "m = 1 object after one SIGKILL");
       assertArrayEquals(b, revealAll(store, "kill/m2"), "m = 2 object after one SIGKILL");
 
       NodeProcess second = victims.get(1);
       assertEquals(137, second.kill());
-      assertArrayEquals(b, revealAll(store, "kill/m2"), "m = 2 object after two SIGKILLs");
       assertEquals(2, g.cluster.alive().size());
-      assertEquals(2, store.stat("kill/m2").lossTolerance());
+      assertArrayEquals(b, revealAll(store, "kill/m2"), "m = 2 object after two SIGKILLs");
+      try {
+        assertArrayEquals(a, revealAll(store, "kill/m1"), "m = 1 object past its tolerance");
+        System.out.println("m = 1 object still revealed after two losses (repaired or lucky placement)");
+      } catch (RqException e) {
+        assertEquals(RqException.Code.DATA_LOSS, e.code(), e.getMessage());
+      }
     }
   }
 
@@ -187,35 +214,6 @@ class GridFaultIT {
       }
       assertEquals(3, now.size(), "three live segments: " + now);
       assertEquals(expected, now, "free bytes of the live segments after the stash was undone");
-    }
-  }
-
-  @Test
-  @Timeout(420)
-  void sigkillDuringRevealStillCompletesWithM1() throws Exception {
-    try (NodeGrid g = NodeGrid.start("gf-reveal", 4, DISCO + 20, COMM + 20, "64m")) {
-      RqStore store = g.store();
-      byte[] obj = data(4, 24_000_000 + 5);
-      store.stash("reveal/big", new ByteArrayInputStream(obj), opts(1));
-      NodeProcess victim = g.shardHoldersWithoutMaster().get(0);
-      byte[] got = new byte[obj.length];
-      int n = 0;
-      try (InputStream in = store.reveal("reveal/big")) {
-        while (n < obj.length / 4) {
-          int r = in.read(got, n, Math.min(65536, obj.length - n));
-          assertTrue(r > 0, "stream ended at " + n);
-          n += r;
-        }
-        assertEquals(137, victim.kill());
-        int r;
-        while (n < obj.length && (r = in.read(got, n, obj.length - n)) > 0) {
-          n += r;
-        }
-        assertEquals(-1, in.read(), "no bytes after the object");
-      }
-      assertEquals(obj.length, n);
-      assertArrayEquals(obj, got, "revealed while a node was killed");
-      assertFalse(victim.isAlive());
     }
   }
 }
