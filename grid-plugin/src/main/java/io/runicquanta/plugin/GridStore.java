@@ -11,7 +11,9 @@ import io.runicquanta.codec.UndecodableBlockException;
 import io.runicquanta.codec.layout.BlockLayout;
 import io.runicquanta.codec.layout.ObjectLayout;
 import io.runicquanta.codec.layout.ShardLayout;
+import io.runicquanta.codec.raptorq.DecodingPlan;
 import io.runicquanta.codec.raptorq.EncodingPlan;
+import io.runicquanta.codec.raptorq.SourceBlockDecoder;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
 import io.runicquanta.master.LayoutProtos;
 import io.runicquanta.master.MasterClient;
@@ -449,7 +451,7 @@ final class GridStore implements RqStore, AutoCloseable {
           // Shards placed on nodes that are gone (or whose write failed) are lost from the
           // start; the object is kept if every block still has K + h symbols (it is then
           // DEGRADED until repaired), else the stash fails.
-          if (landed < b.k() + DECODE_MARGIN) {
+          if ((failed != null || !skipped.isEmpty()) && landed < b.k() + DECODE_MARGIN) {
             throw new RqException(RqException.Code.UNAVAILABLE, "writing the shards of '"
                 + layout.key() + "' failed: only " + landed + " symbols landed, K + h = "
                 + (b.k() + DECODE_MARGIN) + " needed" + (skipped.isEmpty() ? ""
@@ -609,7 +611,11 @@ final class GridStore implements RqStore, AutoCloseable {
       if (validSymbols >= k && (validSymbols >= want || !more)) {
         // decode from the valid symbols
         int[] esis = new int[validSymbols];
-        ArrowBuf recv = slot.aux((long) validSymbols * t + b.size());
+        // the valid shards' symbols, contiguous and in the order of esis: in place in the
+        // staging segment when no read shard failed, else compacted into the aux buffer
+        boolean holes = valid.contains(false);
+        ArrowBuf recv = holes ? slot.aux((long) validSymbols * t + (long) k * t) : buf;
+        long recvOff = holes ? 0 : headerArea;
         long p = 0;
         int j = 0;
         for (int i = 0; i < read.size(); i++) {
@@ -618,17 +624,35 @@ final class GridStore implements RqStore, AutoCloseable {
           }
           ShardLayout s = read.get(i);
           long n = (long) s.esiCount() * t;
-          recv.setBytes(p, buf, symPos.get(i), n);
+          if (holes) {
+            recv.setBytes(p, buf, symPos.get(i), n);
+          }
           for (int q = 0; q < s.esiCount(); q++) {
             esis[j++] = s.firstEsi() + q;
           }
           p += n;
         }
-        long outOff = (long) validSymbols * t;
         try {
+          if (oti.subBlockCount() == 1) {
+            // RFC 6330 section 5.4 on whole symbols: replay the decoding plan straight from the
+            // received symbols into the output (K x T bytes; the block is its first size bytes)
+            ArrowBuf out = holes ? recv : slot.aux((long) k * t);
+            long outOff = holes ? (long) validSymbols * t : 0;
+            DecodingPlan dp;
+            try {
+              dp = DecodingPlan.build(k, esis);
+            } catch (UndecodableBlockException ex) {
+              throw ex.withBlock(b.id());
+            }
+            SourceBlockDecoder.decode(work, dp, t, recv, recvOff, out, outOff);
+            return new Chunk(out, outOff, b.size());
+          }
+          long outOff = recvOff + (long) validSymbols * t;
+          ArrowBuf out = holes ? recv : slot.aux(b.size());
+          long o = holes ? outOff : 0;
           new ObjectDecoder(work, oti, Runnable::run)
-              .decodeSourceBlock(b.id(), esis, recv, 0, recv.slice(outOff, b.size()), 0);
-          return new Chunk(recv, outOff, b.size());
+              .decodeSourceBlock(b.id(), esis, recv, recvOff, out.slice(o, b.size()), 0);
+          return new Chunk(out, o, b.size());
         } catch (UndecodableBlockException ex) {
           undecodable = ex;
           if (!more) {
@@ -1084,7 +1108,7 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   /** Streams an object's bytes, {@code concurrency} parts ahead. */
-  final class RevealStream extends InputStream {
+  final class RevealStream extends InputStream implements ReadableByteChannel {
     private final String key;
     private final Manifest mf;
     private final ArrayDeque<Slot> free = new ArrayDeque<>();
@@ -1190,6 +1214,32 @@ final class GridStore implements RqStore, AutoCloseable {
       return n;
     }
 
+    /** Channel read: copies straight from the decoded off-heap block into {@code dst}. */
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      if (closed) {
+        throw new java.nio.channels.ClosedChannelException();
+      }
+      if (!dst.hasRemaining()) {
+        return 0;
+      }
+      while (cur == null || pos == cur.len()) {
+        if (!nextChunk()) {
+          return -1;
+        }
+      }
+      int n = (int) Math.min(dst.remaining(), cur.len() - pos);
+      ByteBuffer src = cur.buf().nioBuffer(cur.off() + pos, n);
+      dst.put(src);
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return !closed;
+    }
+
     /** Copies the rest of the object to a channel without a heap copy; returns the bytes copied. */
     long transferTo(WritableByteChannel out) throws IOException {
       long total = 0;
@@ -1236,6 +1286,12 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   @Override
+  public ReadableByteChannel revealChannel(String key) {
+    checkKey(key);
+    return new RevealStream(key, manifest(key));
+  }
+
+  @Override
   public VectorSchemaRoot revealTable(String key, BufferAllocator allocator) throws IOException {
     try (ArrowReader r = revealReader(key, allocator)) {
       VectorSchemaRoot src = r.getVectorSchemaRoot();
@@ -1265,17 +1321,20 @@ final class GridStore implements RqStore, AutoCloseable {
       throw new RqException(RqException.Code.FAILED_PRECONDITION,
           "object '" + key + "' holds bytes, not Arrow data; use reveal(key)", null);
     }
-    InputStream in = new RevealStream(key, mf);
+    RevealStream in = new RevealStream(key, mf);
     if (mf.contentType().equals(Manifest.ARROW_FILE)) {
       // an Arrow IPC file is "ARROW1" + 2 bytes of padding, then the stream format
-      byte[] skip = in.readNBytes(8);
-      if (skip.length != 8) {
+      ByteBuffer skip = ByteBuffer.allocate(8);
+      while (skip.hasRemaining() && in.read(skip) >= 0) {
+        // fill
+      }
+      if (skip.hasRemaining()) {
         in.close();
         throw new RqException(RqException.Code.DATA_LOSS, "object '" + key + "' is too short for an"
             + " Arrow IPC file", null);
       }
     }
-    return new ArrowStreamReader(in, allocator);
+    return new ArrowStreamReader((ReadableByteChannel) in, allocator);
   }
 
   // ---------------------------------------------------------------- remove, list, stat, status

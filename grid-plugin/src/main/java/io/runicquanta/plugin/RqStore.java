@@ -89,6 +89,15 @@ public interface RqStore {
   InputStream reveal(String key);
 
   /**
+   * As {@link #reveal} but as a channel, which copies each decoded block straight from off-heap
+   * memory into the caller's buffer (no heap copy with a direct buffer). Close it to release its
+   * buffers.
+   *
+   * @throws RqException NOT_FOUND, DATA_LOSS
+   */
+  ReadableByteChannel revealChannel(String key);
+
+  /**
    * Reveals an object holding Arrow data as one table whose buffers belong to {@code allocator}
    * (all batches concatenated). The caller closes it.
    *

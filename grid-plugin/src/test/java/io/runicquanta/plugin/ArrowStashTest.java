@@ -45,7 +45,7 @@ class ArrowStashTest {
 
   @BeforeAll
   static void start() {
-    grid = PluginGrid.start("ast", 47700, 47800, 3, b -> b);
+    grid = PluginGrid.start("ast", 44200, 44300, 3, b -> b);
   }
 
   @AfterAll

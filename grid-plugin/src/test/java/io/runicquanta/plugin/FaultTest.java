@@ -28,7 +28,7 @@ class FaultTest {
 
   @BeforeAll
   static void start() {
-    grid = PluginGrid.start("flt", 47900, 48000, 4, b -> b);
+    grid = PluginGrid.start("flt", 44400, 44500, 4, b -> b);
   }
 
   @AfterAll
