@@ -58,11 +58,12 @@ final class RevealCommand implements Callable<Integer> {
     if (dir == null || !Files.isDirectory(dir)) {
       throw new java.nio.file.NoSuchFileException(String.valueOf(dir), null, "directory of OUT not found");
     }
-    long start = System.nanoTime();
+    long start = 0;
     long bytes = 0;
     ProgressBar bar = new ProgressBar("reveal " + key, spec.commandLine().getErr(),
         progress != null ? progress : ProgressBar.isTerminal());
     try (GridClient c = grid.connect()) {
+      start = System.nanoTime();
       ObjectStat stat = c.store().stat(key);
       Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".rq-part");
       try {
@@ -92,7 +93,7 @@ final class RevealCommand implements Callable<Integer> {
       }
     }
     double secs = (System.nanoTime() - start) / 1e9;
-    spec.commandLine().getOut().printf(Locale.ROOT, "revealed '%s' into %s: %d bytes; %.2f s, %.1f MB/s%n",
+    spec.commandLine().getOut().printf(Locale.ROOT, "revealed '%s' into %s: %d bytes; %.2f s (after joining the grid), %.1f MB/s%n",
         key, out, bytes, secs, bytes / 1e6 / secs);
     spec.commandLine().getOut().flush();
     return ExitCodes.OK;
