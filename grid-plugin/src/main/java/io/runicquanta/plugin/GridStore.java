@@ -1101,6 +1101,45 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   @Override
+  public boolean exists(String key) {
+    checkKey(key);
+    try {
+      manifestLayout(key);
+      return true;
+    } catch (RqException e) {
+      if (e.code() == RqException.Code.NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public byte[] revealBytes(String key) {
+    checkKey(key);
+    Manifest mf = manifest(key);
+    if (mf.size() > Integer.MAX_VALUE - 16) {
+      throw new RqException(RqException.Code.FAILED_PRECONDITION, "object '" + key + "' is "
+          + mf.size() + " bytes, too large for a byte array; use reveal", null);
+    }
+    byte[] out = new byte[(int) mf.size()];
+    try (RevealStream in = new RevealStream(key, mf)) {
+      int n = in.readNBytes(out, 0, out.length);
+      if (n != out.length || in.read() != -1) {
+        throw new RqException(RqException.Code.DATA_LOSS, "object '" + key + "': revealed " + n
+            + " bytes, its manifest says " + mf.size(), null);
+      }
+    } catch (IOException e) {
+      throw rethrowUnchecked(e);
+    }
+    return out;
+  }
+
+  private static RqException rethrowUnchecked(IOException e) {
+    return new RqException(RqException.Code.INTERNAL, e.getMessage(), e);
+  }
+
+  @Override
   public InputStream reveal(String key) {
     checkKey(key);
     Manifest mf = manifest(key);
@@ -1295,13 +1334,21 @@ final class GridStore implements RqStore, AutoCloseable {
   public VectorSchemaRoot revealTable(String key, BufferAllocator allocator) throws IOException {
     try (ArrowReader r = revealReader(key, allocator)) {
       VectorSchemaRoot src = r.getVectorSchemaRoot();
+      // the first batch's buffers move to the result (no copy); later batches are appended
       VectorSchemaRoot out = VectorSchemaRoot.create(src.getSchema(), allocator);
       boolean ok = false;
       try {
-        out.allocateNew();
-        out.setRowCount(0);
-        while (r.loadNextBatch()) {
-          VectorSchemaRootAppender.append(false, out, src);
+        if (r.loadNextBatch()) {
+          for (int i = 0; i < src.getFieldVectors().size(); i++) {
+            src.getVector(i).makeTransferPair(out.getVector(i)).transfer();
+          }
+          out.setRowCount(src.getRowCount());
+          while (r.loadNextBatch()) {
+            VectorSchemaRootAppender.append(false, out, src);
+          }
+        } else {
+          out.allocateNew();
+          out.setRowCount(0);
         }
         ok = true;
         return out;

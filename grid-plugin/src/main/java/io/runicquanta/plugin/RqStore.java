@@ -81,6 +81,48 @@ public interface RqStore {
   StashResult stash(String key, ArrowReader reader, StashOptions options) throws IOException;
 
   /**
+   * Stashes a byte array (a convenience over {@link #stash(String, InputStream, StashOptions)}).
+   */
+  default StashResult stash(String key, byte[] bytes, StashOptions options) {
+    try {
+      return stash(key, new java.io.ByteArrayInputStream(bytes), options);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a byte array cannot fail to read
+    }
+  }
+
+  /**
+   * Reveals a whole object into a byte array (for objects below 2 GiB).
+   *
+   * @throws RqException NOT_FOUND, DATA_LOSS, FAILED_PRECONDITION (2 GiB or more)
+   */
+  default byte[] revealBytes(String key) {
+    long size = stat(key).size();
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new RqException(RqException.Code.FAILED_PRECONDITION,
+          "object '" + key + "' is " + size + " bytes, too large for a byte array; use reveal", null);
+    }
+    try (InputStream in = reveal(key)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new RqException(RqException.Code.INTERNAL, "reading '" + key + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** @return true if a complete object has this key */
+  default boolean exists(String key) {
+    try {
+      stat(key);
+      return true;
+    } catch (RqException e) {
+      if (e.code() == RqException.Code.NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /**
    * Opens a stream of the object's bytes, decoding block by block as it is read (blocks are fetched
    * ahead, concurrently). Close it to release its buffers and its read lease.
    *

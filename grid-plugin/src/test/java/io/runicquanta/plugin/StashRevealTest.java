@@ -127,6 +127,43 @@ class StashRevealTest {
   }
 
   @Test
+  void byteArrayConveniences() {
+    RqStore rq = grid.store(1);
+    byte[] d = SplitMix64.bytes(3, 150_000);
+    assertFalse(rq.exists("ba/1"));
+    rq.stash("ba/1", d, StashOptions.defaults().lossTolerance(2).blockSize(32 << 10).symbolSize(512));
+    assertTrue(rq.exists("ba/1"));
+    assertArrayEquals(d, grid.store(2).revealBytes("ba/1"));
+    ObjectStat st = rq.stat("ba/1");
+    assertEquals(2, st.lossTolerance());
+    assertEquals(5, st.blocks());
+    assertEquals(2, st.tolerableNow(), st.toString());
+    assertTrue(rq.remove("ba/1"));
+    assertFalse(rq.exists("ba/1"));
+  }
+
+  @Test
+  void serverWithoutSegmentAndNotHostingTheMaster() throws Exception {
+    var c = io.runicquanta.master.LocalGrid.config("srt-noseg", 44000, 44100, PluginGrid.RANGE, 32, false);
+    c.setPluginConfigurations(PluginGrid.testConfig().segmentSize(0).hostMaster(false).build());
+    Ignite n = grid.start(c);
+    try {
+      RqPlugin p = RqPlugin.of(n);
+      assertNull(p.segment());
+      assertEquals("false", n.cluster().localNode().attribute(RqPluginProvider.ATTR_HOST_MASTER));
+      assertEquals(4, p.store().status().segments().size());
+      assertEquals(5, p.store().status().nodes());
+      byte[] d = SplitMix64.bytes(4, 70_000);
+      p.store().stash("noseg/1", d, StashOptions.defaults());
+      assertArrayEquals(d, grid.store(0).revealBytes("noseg/1"));
+      assertTrue(p.store().remove("noseg/1"));
+    } finally {
+      grid.nodes.remove(n);
+      Ignition.stop(n.name(), true);
+    }
+  }
+
+  @Test
   void failedSourceLeavesNothing() throws Exception {
     RqStore rq = grid.store(0);
     long free = rq.status().freeBytes();
