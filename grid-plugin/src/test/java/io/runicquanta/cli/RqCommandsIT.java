@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The client commands against three real {@code rq node} processes: stash, ls, status, reveal,
  * rm, with the exit codes for a missing key (3), an existing key (4), a loss tolerance the grid
- * cannot give (5); then a node stopped with SIGTERM leaves cleanly.
+ * cannot give (5); then a node stopped with SIGTERM leaves cleanly, and one whose stdin closes
+ * stops with exit 0.
  */
 class RqCommandsIT {
   @TempDir Path tmp;
@@ -96,6 +97,12 @@ class RqCommandsIT {
         after = rq(g, "status");
       } while (!after.out().contains("nodes: 2 server node(s)") && System.nanoTime() < until);
       assertTrue(after.out().contains("nodes: 2 server node(s)"), after.out());
+
+      // --exit-on-stdin-close: the node stops cleanly when its parent's pipe closes
+      NodeProcess second = g.cluster.node(1);
+      second.closeStdin();
+      assertEquals(0, second.waitGone(Duration.ofSeconds(60)), second.describeLogs());
+      assertTrue(Files.readString(second.stdoutFile()).contains("STOPPED cmd-1"), second.describeLogs());
     }
   }
 }
