@@ -73,8 +73,10 @@ public final class RqCli implements Callable<Integer> {
     System.setProperty("IGNITE_NO_ASCII", "true");
     boolean node = args.length > 0 && args[0].equals("node");
     if (!node) {
-      // a client command: Ignite's warnings about its own setup are noise to a person here
-      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ignite", "error");
+      // a client command: Ignite's own log (setup warnings, the stack traces of a failed join) is
+      // noise to a person here; the command's error line names the cause. -Drq.debug=true keeps it.
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ignite",
+          Boolean.getBoolean("rq.debug") ? "warn" : "off");
       System.setProperty("IGNITE_QUIET", "false");
     }
     int code = cl.execute(args);
