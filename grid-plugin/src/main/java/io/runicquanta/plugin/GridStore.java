@@ -131,8 +131,26 @@ import org.slf4j.LoggerFactory;
  * 5.4). Too few symbols: DATA_LOSS naming the object, the block and the symbols found. Reveal keeps
  * {@code concurrency} blocks in flight ahead of the reader, each in its own slot.
  *
- * <p>Thread safe: every operation has its own slots; shared state is the segment directory and
- * the plan cache (concurrent maps).
+ * <h2>Memory</h2>
+ *
+ * Every operation first reserves its share of the node's {@link
+ * RqPluginConfiguration#maxMemory()} ({@link MemoryBudget}): blocks in flight x {@value
+ * #STASH_BLOCK_FACTOR} block sizes for a stash (data, encoder workspace of about (L + 1 + K) x T,
+ * staging of n x s x T), x {@value #REVEAL_BLOCK_FACTOR} for a reveal (staging, output, decoder
+ * scratch); operations beyond the budget wait (up to {@value #BUDGET_WAIT_MILLIS} ms, then
+ * RESOURCE_EXHAUSTED). A stash of unknown length starts its block buffers at 256 KiB and doubles
+ * them up to the block size, so small objects stay small. All of it is allocated from the node's
+ * allocator and freed when the operation ends (a reveal: when its stream is closed).
+ *
+ * <h2>Nodes that left</h2>
+ *
+ * The master does not yet know which nodes are alive and may place shards on a segment whose node
+ * left (the segment stays mounted while it holds live shards). A stash writes only to live nodes'
+ * segments; a block whose written shards still hold K + h symbols is kept (the object is DEGRADED
+ * in {@link #stat} from the start), otherwise the stash fails with UNAVAILABLE and is revoked.
+ *
+ * <p>Thread safe: every operation has its own slots; shared state is the segment directory, the
+ * plan cache (concurrent maps) and the memory budget.
  */
 final class GridStore implements RqStore, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GridStore.class);
@@ -155,6 +173,14 @@ final class GridStore implements RqStore, AutoCloseable {
   private final Map<Integer, EncodingPlan> plans = new ConcurrentHashMap<>();
   /** Shards that failed their checks when last read (segment@offset). */
   private final Set<String> badShards = ConcurrentHashMap.newKeySet();
+  /** The node's maxMemory, reserved by operations before they allocate. */
+  final MemoryBudget budget;
+  /** Estimated off-heap bytes per block in flight, in blocks: data + encoder + staging. */
+  static final int STASH_BLOCK_FACTOR = 5;
+  /** Estimated off-heap bytes per block in flight, in blocks: staging + output + decoder. */
+  static final int REVEAL_BLOCK_FACTOR = 4;
+  /** How long an operation waits for memory before RESOURCE_EXHAUSTED. */
+  static final long BUDGET_WAIT_MILLIS = 120_000;
 
   private record SegInfo(String nodeId, SegmentDescriptor descriptor) {}
 
@@ -167,6 +193,7 @@ final class GridStore implements RqStore, AutoCloseable {
     this.work = plugin.allocator().newChildAllocator("rq-work", 0, plugin.allocator().getLimit());
     this.workers = plugin.workers();
     this.localNodeId = ignite.cluster().localNode().id().toString();
+    this.budget = new MemoryBudget(cfg.maxMemory());
   }
 
   @Override
@@ -275,6 +302,22 @@ final class GridStore implements RqStore, AutoCloseable {
     ArrowBuf data;
     Segment staging;
     ArrowBuf aux;
+
+    /** Grows the data buffer to {@code bytes}, keeping its first {@code keep} bytes. */
+    ArrowBuf growData(long bytes, long keep) {
+      if (data != null && data.capacity() >= bytes) {
+        return data;
+      }
+      ArrowBuf n = work.buffer(bytes);
+      if (data != null) {
+        if (keep > 0) {
+          n.setBytes(0, data, 0, keep);
+        }
+        data.close();
+      }
+      data = n;
+      return data;
+    }
 
     ArrowBuf data(long bytes) {
       if (data == null || data.capacity() < bytes) {
@@ -739,13 +782,23 @@ final class GridStore implements RqStore, AutoCloseable {
     long total;
     boolean finished;
 
-    StashWriter(String key, String contentType, StashOptions options) {
+    final long firstCapacity;
+    MemoryBudget.Lease lease;
+
+    StashWriter(String key, String contentType, StashOptions options, long sizeHint) {
       checkKey(key);
       this.key = key;
       this.contentType = contentType;
       this.options = options == null ? StashOptions.defaults() : options;
       this.r = resolve(this.options);
-      int c = cfg.concurrency();
+      int t = r.t();
+      long perSlot = sizeHint >= 0
+          ? Math.min(r.blockSize(), roundUp(Math.max(1, sizeHint), t))
+          : Math.min(r.blockSize(), roundUp(256 << 10, t));
+      this.firstCapacity = perSlot;
+      int c = sizeHint >= 0
+          ? (int) Math.max(1, Math.min(cfg.concurrency(), (sizeHint + r.blockSize() - 1) / r.blockSize()))
+          : cfg.concurrency();
       this.free = new ArrayBlockingQueue<>(c);
       for (int i = 0; i < c; i++) {
         Slot s = new Slot();
@@ -762,6 +815,19 @@ final class GridStore implements RqStore, AutoCloseable {
           throw e;
         }
       }
+      long blockBytes = sizeHint >= 0 ? perSlot : r.blockSize();
+      lease = budget.reserve((long) c * STASH_BLOCK_FACTOR * blockBytes, "stash '" + key + "'",
+          BUDGET_WAIT_MILLIS);
+    }
+
+    /** Room in the current block buffer, growing it (doubling, up to the block size) when full. */
+    private long room() {
+      long cap = cur.data.capacity();
+      if (fill == cap && cap < r.blockSize()) {
+        cur.growData(Math.min(r.blockSize(), roundUp(cap * 2, r.t())), fill);
+        cap = cur.data.capacity();
+      }
+      return Math.min(cap, r.blockSize()) - fill;
     }
 
     private void checkFailure() throws IOException {
@@ -791,7 +857,7 @@ final class GridStore implements RqStore, AutoCloseable {
       int n0 = src.remaining();
       while (src.hasRemaining()) {
         ensureBlock();
-        int n = (int) Math.min(src.remaining(), r.blockSize() - fill);
+        int n = (int) Math.min(src.remaining(), room());
         ByteBuffer part = src.slice(src.position(), n);
         cur.data.setBytes(fill, part);
         src.position(src.position() + n);
@@ -805,7 +871,7 @@ final class GridStore implements RqStore, AutoCloseable {
       byte[] chunk = new byte[(int) Math.min(r.blockSize(), 256 << 10)];
       while (true) {
         ensureBlock();
-        int want = (int) Math.min(chunk.length, r.blockSize() - fill);
+        int want = (int) Math.min(chunk.length, room());
         int n = in.read(chunk, 0, want);
         if (n < 0) {
           return;
@@ -819,7 +885,7 @@ final class GridStore implements RqStore, AutoCloseable {
     void readFrom(ReadableByteChannel in) throws IOException {
       while (true) {
         ensureBlock();
-        int want = (int) Math.min(Integer.MAX_VALUE, r.blockSize() - fill);
+        int want = (int) Math.min(Integer.MAX_VALUE, room());
         ByteBuffer bb = cur.data.nioBuffer(fill, want);
         int n = in.read(bb);
         if (n < 0) {
@@ -832,7 +898,7 @@ final class GridStore implements RqStore, AutoCloseable {
     private void ensureBlock() throws IOException {
       if (cur == null) {
         cur = acquire();
-        cur.data(r.blockSize());
+        cur.growData(firstCapacity, 0);
         fill = 0;
       }
     }
@@ -848,6 +914,7 @@ final class GridStore implements RqStore, AutoCloseable {
     private void dispatch() {
       Slot s = cur;
       long size = fill;
+      s.growData(roundUp(size, r.t()), size); // the encoder reads K x T bytes
       int index = partSizes.size();
       partSizes.add(size);
       cur = null;
@@ -966,6 +1033,9 @@ final class GridStore implements RqStore, AutoCloseable {
       for (Slot s : allSlots) {
         s.close();
       }
+      if (lease != null) {
+        lease.close();
+      }
     }
   }
 
@@ -996,9 +1066,18 @@ final class GridStore implements RqStore, AutoCloseable {
     void writeTo(StashWriter w) throws IOException;
   }
 
+  static long roundUp(long v, long m) {
+    return (v + m - 1) / m * m;
+  }
+
   StashResult stash(String key, String contentType, StashOptions options, Source src)
       throws IOException {
-    StashWriter w = new StashWriter(key, contentType, options);
+    return stash(key, contentType, options, -1, src);
+  }
+
+  StashResult stash(String key, String contentType, StashOptions options, long sizeHint,
+      Source src) throws IOException {
+    StashWriter w = new StashWriter(key, contentType, options, sizeHint);
     boolean ok = false;
     try {
       src.writeTo(w);
@@ -1022,6 +1101,16 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   @Override
+  public StashResult stash(String key, byte[] bytes, StashOptions options) {
+    try {
+      return stash(key, Manifest.BYTES, options, bytes.length,
+          w -> w.write(ByteBuffer.wrap(bytes)));
+    } catch (IOException e) {
+      throw new RqException(RqException.Code.INTERNAL, e.getMessage(), e);
+    }
+  }
+
+  @Override
   public StashResult stash(String key, ReadableByteChannel in, StashOptions options)
       throws IOException {
     return stash(key, Manifest.BYTES, options, w -> w.readFrom(in));
@@ -1031,7 +1120,8 @@ final class GridStore implements RqStore, AutoCloseable {
   public StashResult stash(String key, Path file, StashOptions options) throws IOException {
     String type = detect(file);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      return stash(key, type, options, w -> w.readFrom(ch));
+      long size = ch.size();
+      return stash(key, type, options, size, w -> w.readFrom(ch));
     }
   }
 
@@ -1161,10 +1251,19 @@ final class GridStore implements RqStore, AutoCloseable {
     private long pos;
     private boolean closed;
 
+    private final MemoryBudget.Lease lease;
+
     RevealStream(String key, Manifest mf) {
       this.key = key;
       this.mf = mf;
-      for (int i = 0; i < cfg.concurrency(); i++) {
+      int c = (int) Math.max(1, Math.min(cfg.concurrency(), mf.parts()));
+      long maxPart = 0;
+      for (long p : mf.partSizes()) {
+        maxPart = Math.max(maxPart, p);
+      }
+      this.lease = budget.reserve((long) c * REVEAL_BLOCK_FACTOR * Math.max(maxPart, 1),
+          "reveal '" + key + "'", BUDGET_WAIT_MILLIS);
+      for (int i = 0; i < c; i++) {
         Slot s = new Slot();
         allSlots.add(s);
         free.add(s);
@@ -1321,6 +1420,7 @@ final class GridStore implements RqStore, AutoCloseable {
       for (Slot s : allSlots) {
         s.close();
       }
+      lease.close();
     }
   }
 

@@ -127,6 +127,43 @@ class StashRevealTest {
   }
 
   @Test
+  void manyOperationsQueueForMemoryInsteadOfFailing() throws Exception {
+    // 64 MiB budget; a stash of unknown size with 4 MiB blocks reserves 2 x 5 x 4 MiB, so at
+    // most one runs at a time and the others wait their turn
+    GridStore rq = (GridStore) grid.store(0);
+    int before = rq.budget.availableKiB();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    java.util.concurrent.atomic.AtomicInteger minFree = new java.util.concurrent.atomic.AtomicInteger(before);
+    try {
+      List<Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        int ii = i;
+        fs.add(pool.submit(() -> {
+          byte[] d = SplitMix64.bytes(ii, 1000 + ii * 3000);
+          rq.stash("q/" + ii, new ByteArrayInputStream(d) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+              minFree.accumulateAndGet(rq.budget.availableKiB(), Math::min);
+              return super.read(b, off, len);
+            }
+          }, StashOptions.defaults().blockSize(4 << 20));
+          assertArrayEquals(d, rq.revealBytes("q/" + ii));
+          assertTrue(rq.remove("q/" + ii));
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get(180, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(before, rq.budget.availableKiB(), "every reservation is given back");
+    assertTrue(minFree.get() <= before - 40 * 1024, "a stash reserved its memory: " + minFree);
+    assertTrue(minFree.get() >= 0);
+  }
+
+  @Test
   void byteArrayConveniences() {
     RqStore rq = grid.store(1);
     byte[] d = SplitMix64.bytes(3, 150_000);
