@@ -34,10 +34,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Starts a grid of node processes on 127.0.0.1, stashes a generated Arrow table into it",
-      "(the local copy's memory is freed), kills a node with SIGKILL, reveals the table from the",
-      "survivors, checks it equals the original and prints what happened and how fast.",
-      "'rq demo files' runs the codec alone on files, without a grid."
+      "Starts a grid of node processes on 127.0.0.1, stashes a generated Arrow table into it"
+          + " (the local copy's memory is freed), kills a node with SIGKILL, reveals the table from"
+          + " the survivors, checks it equals the original and prints what happened and how fast. 'rq"
+          + " demo files' runs the codec alone on files, without a grid."
     },
     subcommands = {FilesDemoCommand.class})
 final class DemoCommand implements Callable<Integer> {

@@ -16,9 +16,9 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Lists the complete objects whose whole key matches PATTERN (an RE2 regular expression,",
-      "e.g. 'trips/.*'; default: all), sorted by key, with size, type, blocks, loss tolerance m,",
-      "node losses survivable now, and health (HEALTHY, DEGRADED, LOST)."
+      "Lists the complete objects whose whole key matches PATTERN (an RE2 regular expression,"
+          + " e.g. 'trips/.*'; default: all), sorted by key, with size, type, blocks, loss tolerance"
+          + " m, node losses survivable now, and health (HEALTHY, DEGRADED, LOST)."
     })
 final class LsCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "PATTERN", description = "Regular expression the whole key must match.")

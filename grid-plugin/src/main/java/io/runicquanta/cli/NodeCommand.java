@@ -43,12 +43,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Runs a server node of the grid: an Ignite node with the Runic Quanta plugin, offering a",
-      "segment of off-heap memory for shards and able to host the master.",
-      "Prints 'READY <pid> <nodeId>' once joined; stops cleanly on SIGTERM or Ctrl-C.",
-      "Every option can also be given in a properties file (--config), key = long option name",
-      "without the dashes (e.g. segment-size=1g); the command line wins over the file.",
-      "RQ_GRID_PORT_SHIFT, if set, is added to every discovery and communication port."
+      "Runs a server node of the grid: an Ignite node with the Runic Quanta plugin, offering a"
+          + " segment of off-heap memory for shards and able to host the master. Prints 'READY <pid>"
+          + " <nodeId>' once joined; stops cleanly on SIGTERM or Ctrl-C. Every option can also be"
+          + " given in a properties file (--config), key = long option name without the dashes (e.g."
+          + " segment-size=1g); the command line wins over the file. RQ_GRID_PORT_SHIFT, if set, is"
+          + " added to every discovery and communication port."
     })
 final class NodeCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "Properties file with any of the options below.")
@@ -244,6 +244,9 @@ final class NodeCommand implements Callable<Integer> {
 
   /** Starts the node, prints READY, and blocks until it is told to stop. */
   static int run(Resolved r, PrintWriter out, PrintWriter err) throws InterruptedException {
+    // Only this command's hook stops the node on SIGTERM/SIGINT, so the stop is always the clean
+    // one below (Ignite's own hook would race it and look like a stop Ignite chose itself).
+    System.setProperty("IGNITE_NO_SHUTDOWN_HOOK", "true");
     IgniteConfiguration c = r.grid().igniteConfiguration(r.name(), false, 0);
     c.setPluginConfigurations(r.plugin());
     c.setFailureDetectionTimeout(r.failureDetectionSeconds() * 1000L);
@@ -267,7 +270,11 @@ final class NodeCommand implements Callable<Integer> {
       synchronized (stopping) {
         stopping[0] = true;
       }
+      err.println("rq node: stopping " + r.name());
+      err.flush();
       ignite.close();
+      err.println("rq node: stopped " + r.name());
+      err.flush();
       stopped.countDown();
     }, "rq-node-stop");
     Runtime.getRuntime().addShutdownHook(hook);

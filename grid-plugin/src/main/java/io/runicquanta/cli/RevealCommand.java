@@ -25,8 +25,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Writes the object KEY to the file OUT, byte-identical to what was stashed, decoding it from",
-      "the live nodes' shards. OUT appears only when the whole object is back."
+      "Writes the object KEY to the file OUT, byte-identical to what was stashed, decoding it"
+          + " from the live nodes' shards. OUT appears only when the whole object is back."
     })
 final class RevealCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "KEY", description = "Key of the object.")

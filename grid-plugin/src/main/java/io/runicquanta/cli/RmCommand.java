@@ -13,8 +13,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Removes the object KEY and frees its space (once readers in progress are done).",
-      "Exits with 3 if there is no such object."
+      "Removes the object KEY and frees its space (once readers in progress are done). Exits"
+          + " with 3 if there is no such object."
     })
 final class RmCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "KEY", description = "Key of the object.")

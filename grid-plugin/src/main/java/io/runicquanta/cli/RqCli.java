@@ -20,9 +20,11 @@ import picocli.CommandLine.ScopeType;
     mixinStandardHelpOptions = true,
     versionProvider = RqCli.Version.class,
     description = {
-      "Runic Quanta: Arrow data and files stored RaptorQ-coded (RFC 6330) across an Ignite grid.",
-      "Exit codes: 0 ok, 1 data error (undecodable, corrupt, inconsistent, I/O), 2 usage or bad input,",
-      "3 no such key, 4 key already exists, 5 refused by the grid (too few nodes, no space),",
+      "Runic Quanta: Arrow data and files stored RaptorQ-coded (RFC 6330) across",
+      "an Ignite grid.",
+      "Exit codes: 0 ok, 1 data error (undecodable, corrupt, I/O), 2 usage or bad",
+      "input, 3 no such key, 4 key already exists, 5 refused by the grid (too few",
+      "nodes, no space),",
       "6 no grid or master answered in time, or nodes were lost during the operation."
     },
     subcommands = {

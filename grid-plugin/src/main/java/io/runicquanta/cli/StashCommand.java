@@ -19,10 +19,10 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Stores FILE in the grid under KEY, RaptorQ-coded over the nodes so that it survives the loss",
-      "of --loss-tolerance nodes. An Arrow IPC file or stream is recorded as Arrow data (Flight and",
-      "revealTable can read it); any file is revealed byte-identical. The key is visible only once",
-      "the whole file is stored."
+      "Stores FILE in the grid under KEY, RaptorQ-coded over the nodes so that it survives the"
+          + " loss of --loss-tolerance nodes. An Arrow IPC file or stream is recorded as Arrow data"
+          + " (Flight and revealTable can read it); any file is revealed byte-identical. The key is"
+          + " visible only once the whole file is stored."
     })
 final class StashCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "FILE", description = "The file to store.")

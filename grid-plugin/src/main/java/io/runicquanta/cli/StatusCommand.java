@@ -14,8 +14,8 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Shows the grid: server nodes, the master's address, every mounted segment (node, alive,",
-      "transport, size, free, shards), totals, objects and objects below their loss tolerance."
+      "Shows the grid: server nodes, the master's address, every mounted segment (node, alive,"
+          + " transport, size, free, shards), totals, objects and objects below their loss tolerance."
     })
 final class StatusCommand implements Callable<Integer> {
   @Mixin ClientOptions grid;

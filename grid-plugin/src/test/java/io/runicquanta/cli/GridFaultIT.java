@@ -93,6 +93,9 @@ class GridFaultIT {
       assertArrayEquals(a, revealAll(store, "kill/m1"), "m = 1 object after one SIGKILL");
       assertArrayEquals(b, revealAll(store, "kill/m2"), "m = 2 object after one SIGKILL");
 
+      // The master's caches keep one backup (MasterConfig default): survive the second loss only
+      // once the first one is healed, so wait for the master caches' rebalancing on the survivors.
+      g.awaitMasterRebalanced(3);
       NodeProcess second = victims.get(1);
       assertEquals(137, second.kill());
       assertEquals(2, g.cluster.alive().size());

@@ -110,6 +110,40 @@ final class NodeGrid implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Waits until the client sees {@code servers} server nodes and every server has finished
+   * rebalancing the master's caches ({@code rq-master-*}), so their backups are whole again.
+   * Runs a job on the servers (their classpath is this test's).
+   */
+  void awaitMasterRebalanced(int servers) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+    while (client.ignite().cluster().forServers().nodes().size() != servers) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the client never saw " + servers + " server nodes");
+      }
+      Thread.sleep(200);
+    }
+    client.ignite().compute(client.ignite().cluster().forServers()).broadcast(new Rebalanced());
+  }
+
+  /** On a server: waits for the rebalancing of every master cache to finish. */
+  static final class Rebalanced implements org.apache.ignite.lang.IgniteRunnable {
+    private static final long serialVersionUID = 1L;
+
+    @org.apache.ignite.resources.IgniteInstanceResource
+    private transient org.apache.ignite.Ignite ignite;
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public void run() {
+      for (String name : ignite.cacheNames()) {
+        if (name.startsWith("rq-master")) {
+          ignite.cache(name).rebalance().get();
+        }
+      }
+    }
+  }
+
   Path logDir() {
     return cluster.node(0).stdoutFile().getParent();
   }
