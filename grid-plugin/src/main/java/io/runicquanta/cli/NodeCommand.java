@@ -272,10 +272,16 @@ final class NodeCommand implements Callable<Integer> {
       }
       err.println("rq node: stopping " + r.name());
       err.flush();
-      ignite.close();
-      err.println("rq node: stopped " + r.name());
-      err.flush();
-      stopped.countDown();
+      try {
+        ignite.close();
+        err.println("rq node: stopped " + r.name());
+      } catch (Throwable t) {
+        err.println("rq node: stopping " + r.name() + " failed: " + t);
+        t.printStackTrace(err);
+      } finally {
+        err.flush();
+        stopped.countDown();
+      }
     }, "rq-node-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     RqPlugin.of(ignite).store();
@@ -300,9 +306,17 @@ final class NodeCommand implements Callable<Integer> {
       t.start();
     }
     stop.await();
-    // stdin closed: stop cleanly here (the hook would do the same at exit)
-    Runtime.getRuntime().removeShutdownHook(hook);
-    hook.run();
+    // stdin closed: stop cleanly here (the hook would do the same at exit); if the JVM is already
+    // shutting down (SIGTERM also ends the stdin reader), the hook is doing it: wait for it.
+    boolean ownStop;
+    try {
+      ownStop = Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      ownStop = false;
+    }
+    if (ownStop) {
+      hook.run();
+    }
     stopped.await();
     out.println("STOPPED " + r.name());
     out.flush();
