@@ -159,6 +159,8 @@ final class GridStore implements RqStore, AutoCloseable {
   /** Decode margin h the master uses by default (for stat's tolerance arithmetic). */
   static final int DECODE_MARGIN = 3;
   private static final int LAYOUT_BATCH = 256;
+  /** -Drq.trace=true logs per-part timings (at WARN, so simple loggers show them). */
+  static final boolean TRACE = Boolean.getBoolean("rq.trace");
   private static final AtomicLong NAMES = new AtomicLong();
 
   private final RqPlugin plugin;
@@ -439,6 +441,7 @@ final class GridStore implements RqStore, AutoCloseable {
         List<ShardLayout> reqShards = new ArrayList<>(b.shards().size());
         List<String> skipped = new ArrayList<>();
         SourceBlockEncoder enc = null;
+        long te0 = System.nanoTime();
         try {
           if (whole == null) {
             enc = SourceBlockEncoder.create(work, plan(b.k()), t, data, oti.sourceBlockOffset(b.id()));
@@ -475,6 +478,7 @@ final class GridStore implements RqStore, AutoCloseable {
             enc.close();
           }
         }
+        long te1 = System.nanoTime();
         try {
           Throwable failed = null;
           int landed = 0;
@@ -511,6 +515,10 @@ final class GridStore implements RqStore, AutoCloseable {
               + layout.key() + "'", e);
         }
         stored.addAndGet(need);
+        if (TRACE) {
+          LOG.warn("'{}' block {}: K {}, encode+crc {} ms, transfer {} ms", layout.key(), b.id(),
+              b.k(), (te1 - te0) / 1_000_000, (System.nanoTime() - te1) / 1_000_000);
+        }
       }
     } finally {
       if (whole != null) {
@@ -925,9 +933,15 @@ final class GridStore implements RqStore, AutoCloseable {
             return;
           }
           String pk = Manifest.partKey(stashId, index);
+          long t0 = System.nanoTime();
           ObjectLayout l = putStart(pk, size, r.m(), r.blockSize(), r.t());
           started.add(pk);
+          long t1 = System.nanoTime();
           crcs.put(index, writeObject(l, s, s.data, stored));
+          if (TRACE) {
+            LOG.warn("stash '{}' part {}: PutStart {} ms, encode+write {} ms", key, index,
+                (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
+          }
           long d = done.addAndGet(size);
           if (options.progress() != null) {
             options.progress().update(d, -1);

@@ -103,6 +103,45 @@ class FaultTest {
 
   @Test
   @Order(2)
+  void aStashOutlivingItsLeaseFailsAndLeavesNothing() throws Exception {
+    var c = io.runicquanta.master.LocalGrid.config("flt-client", 44400, 44500, PluginGrid.RANGE, 32, true);
+    c.setPluginConfigurations(PluginGrid.testConfig().stashLeaseMillis(1000).build());
+    Ignite client = Ignition.start(c);
+    try {
+      RqStore rq = RqStore.of(client);
+      byte[] d = SplitMix64.bytes(80, 200_000);
+      InputStream slow = new ByteArrayInputStream(d) {
+        boolean slept;
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+          if (pos > 100_000 && !slept) {
+            slept = true;
+            try {
+              Thread.sleep(2500); // past the 1 s put lease of the parts already started
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return super.read(b, off, len);
+        }
+      };
+      RqException e = assertThrows(RqException.class,
+          () -> rq.stash("lease/1", slow, StashOptions.defaults()));
+      assertTrue(e.getMessage().contains("lease"), e.getMessage());
+      assertTrue(rq.list("lease/.*").isEmpty());
+      assertTrue(!rq.exists("lease/1"));
+      // the same key works afterwards
+      rq.stash("lease/1", d, StashOptions.defaults());
+      assertArrayEquals(d, store(1).revealBytes("lease/1"));
+      assertTrue(rq.remove("lease/1"));
+    } finally {
+      Ignition.stop(client.name(), true);
+    }
+  }
+
+  @Test
+  @Order(3)
   void revealAfterANodeStops() throws Exception {
     GridStore rq = store(0);
     byte[] data = SplitMix64.bytes(78, 6 * 65536 + 3);

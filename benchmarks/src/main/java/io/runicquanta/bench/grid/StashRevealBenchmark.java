@@ -5,6 +5,7 @@ import io.runicquanta.codec.raptorq.EncodingPlan;
 import io.runicquanta.codec.raptorq.SourceBlockDecoder;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
 import io.runicquanta.master.LocalGrid;
+import io.runicquanta.master.proto.GetReplicaListByRegexRequest;
 import io.runicquanta.plugin.RqPlugin;
 import io.runicquanta.plugin.RqPluginConfiguration;
 import io.runicquanta.plugin.RqStore;
@@ -54,7 +55,7 @@ import org.apache.ignite.configuration.IgniteConfiguration;
  *
  * <p>Usage (with the flags of {@code BenchFlags.JVM_ARGS}): {@code java ... -cp benchmarks.jar
  * io.runicquanta.bench.grid.StashRevealBenchmark [tableMiB=1024] [blockMiB=8] [T=65532]
- * [transport=local]}. Ports 44800+ and 44900+ plus {@code RQ_GRID_PORT_SHIFT}.
+ * [transport=local] [concurrency=4]}. Ports 44800+ and 44900+ plus {@code RQ_GRID_PORT_SHIFT}.
  */
 public final class StashRevealBenchmark {
   private StashRevealBenchmark() {}
@@ -64,6 +65,7 @@ public final class StashRevealBenchmark {
     long blockBytes = (args.length > 1 ? Long.parseLong(args[1]) : 8) << 20;
     int t = args.length > 2 ? Integer.parseInt(args[2]) : 65532;
     String transport = args.length > 3 ? args[3] : "local";
+    int concurrency = args.length > 4 ? Integer.parseInt(args[4]) : 4;
     long rows = (tableMiB << 20) / 16;
     long seg = (long) ((tableMiB << 20) * 0.5) + (64L << 20);
     System.setProperty("IGNITE_QUIET", "true");
@@ -73,17 +75,20 @@ public final class StashRevealBenchmark {
         IgniteConfiguration c = LocalGrid.config("bench-sr-" + i, 44800, 44900, 10, 64, false);
         c.setPluginConfigurations(RqPluginConfiguration.builder().transport(transport)
             .segmentSize(seg).blockSize(blockBytes).symbolSize(t).lossTolerance(1)
-            .maxMemory(1L << 30).concurrency(2).build());
+            .maxMemory(1L << 30).concurrency(concurrency).build());
         nodes.add(Ignition.start(c));
       }
       RqStore rq = RqStore.of(nodes.get(0));
       Map<String, Double> mbs = new HashMap<>();
+      double ipcMb = 0;
+      int[] decodedBlocks = {0, 0};
       try (VectorSchemaRoot root = table(alloc, (int) rows)) {
         // the IPC stream bytes, off-heap
-        long cap = (tableMiB << 20) + (4L << 20);
+        long cap = (tableMiB << 20) + (tableMiB << 20) / 8 + (4L << 20);
         try (ArrowBuf ipc = alloc.buffer(cap); ArrowBuf copy = alloc.buffer(cap)) {
           long ipcLen = writeIpc(root, ipc);
           double mb = ipcLen / 1e6;
+          ipcMb = mb;
           System.err.printf(Locale.ROOT, "table: %d rows, IPC stream %.1f MB; block %d, T %d, %s%n",
               rows, mb, blockBytes, t, transport);
           double best = Double.MAX_VALUE;
@@ -107,15 +112,38 @@ public final class StashRevealBenchmark {
           System.err.printf(Locale.ROOT, "stash: %.2f s, %d blocks, %d bytes stored%n", stashS,
               sr.blocks(), sr.storedBytes());
 
-          // stop one node that neither hosts the master nor is the caller
+          // stop the node (not the caller, not the master's host) holding source symbols of the
+          // most blocks, so that reveal has to decode those blocks from repair symbols
           String masterNode = RqPlugin.of(nodes.get(0)).master().address().nodeId();
+          var parts = RqPlugin.of(nodes.get(0)).master().call(st -> st.getReplicaListByRegex(
+              GetReplicaListByRegexRequest.newBuilder().setKeyRegex("\\.rq/.*").build()));
           Ignite victim = null;
-          for (int i = nodes.size() - 1; i > 0; i--) {
-            if (!nodes.get(i).cluster().localNode().id().toString().equals(masterNode)) {
-              victim = nodes.get(i);
-              break;
+          int victimBlocks = -1;
+          for (int i = 1; i < nodes.size(); i++) {
+            Ignite n = nodes.get(i);
+            if (n.cluster().localNode().id().toString().equals(masterNode)) {
+              continue;
+            }
+            String segName = RqPlugin.of(n).segment().name();
+            int blocks = 0;
+            for (var ri : parts.getReplicasList()) {
+              for (var b : ri.getBlocksList()) {
+                boolean holdsSource = false;
+                for (var sh : b.getShardsList()) {
+                  holdsSource |= sh.getSegmentName().equals(segName) && sh.getFirstEsi() < b.getK();
+                }
+                blocks += holdsSource ? 1 : 0;
+              }
+            }
+            if (blocks > victimBlocks) {
+              victim = n;
+              victimBlocks = blocks;
             }
           }
+          System.err.printf(Locale.ROOT, "stopping %s: it holds source symbols of %d of %d blocks%n",
+              victim.name(), victimBlocks, parts.getReplicasCount());
+          decodedBlocks[0] = victimBlocks;
+          decodedBlocks[1] = parts.getReplicasCount();
           Ignition.stop(victim.name(), true);
           nodes.remove(victim);
           System.err.println("stopped " + victim.name() + "; " + rq.stat("bench/table"));
@@ -153,7 +181,7 @@ public final class StashRevealBenchmark {
         long t0 = System.nanoTime();
         try (VectorSchemaRoot back = rq.revealTable("bench/table", alloc)) {
           double s = (System.nanoTime() - t0) / 1e9;
-          mbs.put("revealTable", (tableMiB << 20) / 1e6 / s);
+          mbs.put("revealTable", ipcMb / s);
           if (back.getRowCount() != root.getRowCount() || !root.equals(back)) {
             throw new AssertionError("revealed table differs");
           }
@@ -162,7 +190,8 @@ public final class StashRevealBenchmark {
       }
       StringBuilder sb = new StringBuilder();
       sb.append(String.format(Locale.ROOT, "%n| %d MiB table, block %d MiB, T %d, 4 nodes, m = 1,"
-          + " %s | MB/s |%n|---|---|%n", tableMiB, blockBytes >> 20, t, transport));
+          + " %s, concurrency %d; reveal decoded %d of %d blocks | MB/s |%n|---|---|%n", tableMiB,
+          blockBytes >> 20, t, transport, concurrency, decodedBlocks[0], decodedBlocks[1]));
       for (String k : List.of("memcpy", "encode", "decode", "stash", "reveal", "revealTable")) {
         sb.append(String.format(Locale.ROOT, "| %s | %.0f |%n", k, mbs.get(k)));
       }
