@@ -35,7 +35,9 @@ import picocli.CommandLine.Option;
  * on the command line wins over the file). Prints {@code READY <pid> <nodeId>} on standard output
  * once it has joined, its segment is mounted and the store works; runs until SIGTERM or SIGINT (a
  * clean stop: unmount, leave the grid, free memory) or, with {@code --exit-on-stdin-close}, until
- * standard input closes (how test harnesses make sure no node outlives them). If Ignite stops the
+ * standard input closes (how test harnesses make sure no node outlives them). Either way the stop
+ * runs in one JVM shutdown hook (Ignite's own hook is disabled), which prints {@code STOPPED
+ * <name>} when done. If Ignite stops the
  * node on its own (a failure handler, segmentation), the process exits with code 1.
  */
 @Command(
@@ -251,7 +253,6 @@ final class NodeCommand implements Callable<Integer> {
     c.setPluginConfigurations(r.plugin());
     c.setFailureDetectionTimeout(r.failureDetectionSeconds() * 1000L);
     CountDownLatch stop = new CountDownLatch(1);
-    CountDownLatch stopped = new CountDownLatch(1);
     boolean[] stopping = {false};
     IgnitionListener lsnr = (instance, state) -> {
       if (r.name().equals(instance) && state != IgniteState.STARTED) {
@@ -275,12 +276,13 @@ final class NodeCommand implements Callable<Integer> {
       try {
         ignite.close();
         err.println("rq node: stopped " + r.name());
+        out.println("STOPPED " + r.name());
+        out.flush();
       } catch (Throwable t) {
         err.println("rq node: stopping " + r.name() + " failed: " + t);
         t.printStackTrace(err);
       } finally {
         err.flush();
-        stopped.countDown();
       }
     }, "rq-node-stop");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -306,20 +308,10 @@ final class NodeCommand implements Callable<Integer> {
       t.start();
     }
     stop.await();
-    // stdin closed: stop cleanly here (the hook would do the same at exit); if the JVM is already
-    // shutting down (SIGTERM also ends the stdin reader), the hook is doing it: wait for it.
-    boolean ownStop;
-    try {
-      ownStop = Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException shuttingDown) {
-      ownStop = false;
-    }
-    if (ownStop) {
-      hook.run();
-    }
-    stopped.await();
-    out.println("STOPPED " + r.name());
-    out.flush();
+    // stdin closed: exit through the JVM's shutdown, whose hook above stops the node cleanly. Not
+    // by running the hook here: Process.destroy() in a parent sends SIGTERM *and* closes our stdin,
+    // and a shutdown started by the signal would not wait for a stop running on this thread.
+    System.exit(ExitCodes.OK);
     return ExitCodes.OK;
   }
 }

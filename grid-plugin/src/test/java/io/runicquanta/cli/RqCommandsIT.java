@@ -89,7 +89,10 @@ class RqCommandsIT {
       NodeProcess last = g.cluster.node(2);
       int code = last.stop(Duration.ofSeconds(90));
       assertFalse(last.isAlive());
-      assertEquals(143, code, "exit status after SIGTERM (137: still running after 90 s); " + last.describeLogs());
+      // 143 (the signal) or 0 (Process.destroy also closes stdin, and --exit-on-stdin-close may win the
+      // race); never 137 (still running after 90 s, killed) or 1 (Ignite stopped it on its own)
+      assertTrue(code == 143 || code == 0,
+          "exit status " + code + " after SIGTERM; " + last.describeLogs());
       assertTrue(Files.readString(last.stderrFile()).contains("rq node: stopped cmd-2"),
           "SIGTERM stops the node cleanly; " + last.describeLogs());
       long until = System.nanoTime() + 60_000_000_000L;
