@@ -1,6 +1,8 @@
 package io.runicquanta.cli;
 
+import io.grpc.StatusRuntimeException;
 import io.runicquanta.codec.CodecException;
+import io.runicquanta.plugin.RqException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -16,6 +18,14 @@ public final class ExitCodes {
   public static final int DATA_ERROR = 1;
   /** A usage error or bad input: wrong options, a missing input, an output that already exists. */
   public static final int USAGE = 2;
+  /** No object has the key ({@code reveal}, {@code rm}). */
+  public static final int NOT_FOUND = 3;
+  /** An object with the key already exists ({@code stash}). */
+  public static final int ALREADY_EXISTS = 4;
+  /** The grid refused: too few nodes for the loss tolerance, or too little free space. */
+  public static final int REFUSED = 5;
+  /** No grid (or no master) answered in time, or nodes were lost during the operation. */
+  public static final int UNAVAILABLE = 6;
 
   private ExitCodes() {}
 
@@ -24,6 +34,29 @@ public final class ExitCodes {
     Throwable t = e instanceof UncheckedIOException ? e.getCause() : e;
     if (t instanceof picocli.CommandLine.ParameterException) {
       return USAGE;
+    }
+    if (t instanceof GridUnavailableException) {
+      return UNAVAILABLE;
+    }
+    if (t instanceof RqException rq) {
+      return switch (rq.code()) {
+        case INVALID_ARGUMENT -> USAGE;
+        case NOT_FOUND -> NOT_FOUND;
+        case ALREADY_EXISTS -> ALREADY_EXISTS;
+        case FAILED_PRECONDITION, RESOURCE_EXHAUSTED -> REFUSED;
+        case UNAVAILABLE, DEADLINE_EXCEEDED -> UNAVAILABLE;
+        case DATA_LOSS, INTERNAL -> DATA_ERROR;
+      };
+    }
+    if (t instanceof StatusRuntimeException s) {
+      return switch (s.getStatus().getCode()) {
+        case INVALID_ARGUMENT, OUT_OF_RANGE -> USAGE;
+        case NOT_FOUND -> NOT_FOUND;
+        case ALREADY_EXISTS -> ALREADY_EXISTS;
+        case FAILED_PRECONDITION, RESOURCE_EXHAUSTED -> REFUSED;
+        case UNAVAILABLE, DEADLINE_EXCEEDED -> UNAVAILABLE;
+        default -> DATA_ERROR;
+      };
     }
     if (t instanceof CodecException) {
       return DATA_ERROR;
@@ -52,6 +85,9 @@ public final class ExitCodes {
     }
     if (t instanceof IOException) {
       return "I/O error: " + t.getMessage();
+    }
+    if (t instanceof StatusRuntimeException s) {
+      return s.getStatus().getCode() + ": " + s.getStatus().getDescription();
     }
     String m = t.getMessage();
     return m == null ? t.toString() : m;

@@ -10,18 +10,28 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code rq} command: subcommands {@code encode}, {@code decode} and {@code demo}. Later
- * subcommands (node, stash, reveal, ls, rm, status) attach here. Entry point of {@code rq.jar}.
+ * The {@code rq} command: {@code node} runs a grid node; {@code stash}, {@code reveal}, {@code ls},
+ * {@code rm} and {@code status} are clients of a running grid; {@code demo} starts a grid and shows
+ * it; {@code encode} and {@code decode} work on files in the RQ library's directory format. Entry
+ * point of {@code rq.jar}. Exit codes: {@link ExitCodes}.
  */
 @Command(
     name = "rq",
     mixinStandardHelpOptions = true,
     versionProvider = RqCli.Version.class,
     description = {
-      "Runic Quanta: RFC 6330 RaptorQ erasure coding of files, in the RQ library's directory format.",
-      "Exit codes: 0 ok, 1 data error (undecodable, corrupt, inconsistent), 2 usage or bad input."
+      "Runic Quanta: Arrow data and files stored RaptorQ-coded (RFC 6330) across",
+      "an Ignite grid.",
+      "Exit codes: 0 ok, 1 data error (undecodable, corrupt, I/O), 2 usage or bad",
+      "input, 3 no such key, 4 key already exists, 5 refused by the grid (too few",
+      "nodes, no space),",
+      "6 no grid or master answered in time, or nodes were lost during the operation."
     },
-    subcommands = {EncodeCommand.class, DecodeCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      NodeCommand.class, StashCommand.class, RevealCommand.class, LsCommand.class, RmCommand.class,
+      StatusCommand.class, DemoCommand.class, EncodeCommand.class, DecodeCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class RqCli implements Callable<Integer> {
 
   @Option(
@@ -57,6 +67,20 @@ public final class RqCli implements Callable<Integer> {
   /** Runs {@code rq} and exits with its code. */
   public static void main(String[] args) {
     CommandLine cl = commandLine();
+    // Commands print through the command line's writer on the real stdout; what libraries (Ignite's
+    // quiet-mode lines, banners) print to System.out goes to stderr, so stdout stays parseable.
+    cl.setOut(new java.io.PrintWriter(
+        new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
+    System.setOut(System.err);
+    System.setProperty("IGNITE_NO_ASCII", "true");
+    boolean node = args.length > 0 && args[0].equals("node");
+    if (!node) {
+      // a client command: Ignite's own log (setup warnings, the stack traces of a failed join) is
+      // noise to a person here; the command's error line names the cause. -Drq.debug=true keeps it.
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.ignite",
+          Boolean.getBoolean("rq.debug") ? "warn" : "off");
+      System.setProperty("IGNITE_QUIET", "false");
+    }
     int code = cl.execute(args);
     boolean report = false;
     for (String a : args) {

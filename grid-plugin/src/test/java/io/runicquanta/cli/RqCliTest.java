@@ -212,7 +212,7 @@ class RqCliTest {
 
   @Test
   void demoRoundTripsWithErasures() {
-    Run r = rq("demo", "--size", "3000000", "--dir", s(tmp.resolve("demo")), "--lose", "40");
+    Run r = rq("demo", "files", "--size", "3000000", "--dir", s(tmp.resolve("demo")), "--lose", "40");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("byte-identical to the input"), r.out());
     assertTrue(r.out().contains("deleted"), r.out());
