@@ -97,6 +97,9 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--master-port", description = "gRPC port of the master when it runs here, 0 for any free port (default 0).")
   Integer masterPort;
 
+  @Option(names = "--master-backups", description = "Backup copies of the master's layouts: they survive this many simultaneous node losses; keep it >= the largest m (default 2).")
+  Integer masterBackups;
+
   @Option(names = "--loss-tolerance", description = "Default loss tolerance m for stashes through this node (default 1).")
   Integer lossTolerance;
 
@@ -124,7 +127,7 @@ final class NodeCommand implements Callable<Integer> {
   static final Set<String> KEYS = new TreeSet<>(List.of(
       "name", "discovery-addresses", "discovery-port", "comm-port", "port-range", "local-host",
       "segment-size", "transport", "rails", "transport-option", "failure-domain", "host-master",
-      "master-port", "loss-tolerance", "block-size", "symbol-size", "max-memory", "region-size",
+      "master-port", "master-backups", "loss-tolerance", "block-size", "symbol-size", "max-memory", "region-size",
       "exit-on-stdin-close", "failure-detection-timeout"));
 
   /** The settings after flags, file and defaults are merged. */
@@ -165,6 +168,7 @@ final class NodeCommand implements Callable<Integer> {
         .failureDomain(m.get("failure-domain", failureDomain, s -> s, ""))
         .hostMaster(m.get("host-master", hostMaster, NodeCommand::parseBoolean, true))
         .masterPort(m.get("master-port", masterPort, Integer::parseInt, 0))
+        .masterBackups(m.get("master-backups", masterBackups, Integer::parseInt, 2))
         .lossTolerance(m.get("loss-tolerance", lossTolerance, Integer::parseInt, 1))
         .blockSize(m.get("block-size", blockSize, v -> Sizes.parse("block-size", v), 8L << 20))
         .symbolSize(m.get("symbol-size", symbolSize, Integer::parseInt, 65532))

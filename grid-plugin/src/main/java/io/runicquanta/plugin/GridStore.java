@@ -417,6 +417,28 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   /**
+   * PutStart of a part. A part key holds a random stash id, so only this stash ever asks for it:
+   * ALREADY_EXISTS can only mean that an earlier attempt of this very call took effect on a master
+   * that then failed, and that {@link MasterClient} retried it on the next master. That reservation
+   * is ours and unwritten: give it back (PutRevoke) and ask once more, instead of failing the stash
+   * with an error about a key the user never named.
+   */
+  ObjectLayout putStartPart(String partKey, long size, int m, long blockSize, int t) {
+    try {
+      return putStart(partKey, size, m, blockSize, t);
+    } catch (RqException e) {
+      if (e.code() != RqException.Code.ALREADY_EXISTS) {
+        throw e;
+      }
+      LOG.info("PutStart of part '{}' was retried after a master failover and found its own earlier"
+          + " reservation; revoking it and starting again", partKey);
+      call("PutRevoke '" + partKey + "'",
+          st -> st.putRevoke(PutRevokeRequest.newBuilder().setKey(partKey).build()));
+      return putStart(partKey, size, m, blockSize, t);
+    }
+  }
+
+  /**
    * Encodes the object whose bytes are at {@code data[0..size)} (capacity at least ceil(size/T)*T,
    * the padding is zeroed here) and writes every shard of its layout. Returns the shard checksums
    * in layout order; adds the bytes written to {@code stored}.
@@ -940,7 +962,7 @@ final class GridStore implements RqStore, AutoCloseable {
           }
           String pk = Manifest.partKey(stashId, index);
           long t0 = System.nanoTime();
-          ObjectLayout l = putStart(pk, size, r.m(), r.blockSize(), r.t());
+          ObjectLayout l = putStartPart(pk, size, r.m(), r.blockSize(), r.t());
           started.add(pk);
           long t1 = System.nanoTime();
           crcs.put(index, writeObject(l, s, s.data, stored));

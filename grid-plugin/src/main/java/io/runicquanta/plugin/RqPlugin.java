@@ -141,7 +141,10 @@ public final class RqPlugin implements IgnitePlugin {
       if (!client && cfg.hostMaster()) {
         ServiceConfiguration sc =
             MasterIgniteService.configuration(
-                    MasterConfig.builder().grpcPort(cfg.masterPort()).build())
+                    MasterConfig.builder()
+                        .grpcPort(cfg.masterPort())
+                        .cacheBackups(cfg.masterBackups())
+                        .build())
                 .setNodeFilter(new MasterHosts());
         ignite.services().deploy(sc);
       }

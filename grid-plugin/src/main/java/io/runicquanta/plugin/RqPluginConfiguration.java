@@ -31,6 +31,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
   private final int concurrency;
   private final boolean hostMaster;
   private final int masterPort;
+  private final int masterBackups;
   private final long stashLeaseMillis;
   private final long repairBytesPerSecond;
   private final long repairIntervalMillis;
@@ -48,6 +49,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     this.concurrency = b.concurrency;
     this.hostMaster = b.hostMaster;
     this.masterPort = b.masterPort;
+    this.masterBackups = b.masterBackups;
     this.stashLeaseMillis = b.stashLeaseMillis;
     this.repairBytesPerSecond = b.repairBytesPerSecond;
     this.repairIntervalMillis = b.repairIntervalMillis;
@@ -118,6 +120,14 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     return masterPort;
   }
 
+  /**
+   * @return backup copies of the master's caches (object layouts, segments): the layouts survive
+   *     this many simultaneous node losses, so it should be at least the largest loss tolerance used
+   */
+  public int masterBackups() {
+    return masterBackups;
+  }
+
   /** @return how long a stash may take before the master revokes it (its put lease) */
   public long stashLeaseMillis() {
     return stashLeaseMillis;
@@ -143,7 +153,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
         + ", failureDomain=" + failureDomain + ", lossTolerance=" + lossTolerance
         + ", blockSize=" + blockSize + ", symbolSize=" + symbolSize + ", maxMemory=" + maxMemory
         + ", concurrency=" + concurrency + ", hostMaster=" + hostMaster + ", masterPort="
-        + masterPort + ", stashLeaseMillis=" + stashLeaseMillis + ", repairBytesPerSecond="
+        + masterPort + ", masterBackups=" + masterBackups + ", stashLeaseMillis=" + stashLeaseMillis + ", repairBytesPerSecond="
         + repairBytesPerSecond + ", repairIntervalMillis=" + repairIntervalMillis + "]";
   }
 
@@ -161,6 +171,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     private int concurrency = 2;
     private boolean hostMaster = true;
     private int masterPort = 0;
+    private int masterBackups = 2;
     private long stashLeaseMillis = 600_000;
     private long repairBytesPerSecond = 64L << 20;
     private long repairIntervalMillis = 5_000;
@@ -266,6 +277,19 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
         throw new IllegalArgumentException("masterPort = " + port + ", expected 0..65535");
       }
       this.masterPort = port;
+      return this;
+    }
+
+    /**
+     * Backup copies of the master's caches, 0..8; default 2. Object layouts survive that many
+     * simultaneous node losses, so keep it at least the largest loss tolerance m in use (the
+     * master's cache configuration is fixed by the first node that starts it).
+     */
+    public Builder masterBackups(int backups) {
+      if (backups < 0 || backups > 8) {
+        throw new IllegalArgumentException("masterBackups = " + backups + ", expected 0..8");
+      }
+      this.masterBackups = backups;
       return this;
     }
 

@@ -141,6 +141,25 @@ class FaultTest {
     }
   }
 
+  /**
+   * A part's PutStart retried by the master client after a failover finds its own earlier
+   * reservation (ALREADY_EXISTS on a key only this stash uses): the stash gives it back and starts
+   * again instead of failing with an error about a key the user never named.
+   */
+  @Test
+  @Order(2)
+  void retriedPartPutStartRecoversItsOwnReservation() {
+    GridStore rq = store(0);
+    String pk = Manifest.partKey(UUID.randomUUID(), 0);
+    ObjectLayout first = rq.putStart(pk, 5000, 1, 65536, 1024);
+    ObjectLayout again = rq.putStartPart(pk, 5000, 1, 65536, 1024);
+    assertEquals(first.blocks().get(0).k(), again.blocks().get(0).k());
+    RqException dup = assertThrows(RqException.class, () -> rq.putStart(pk, 5000, 1, 65536, 1024));
+    assertEquals(RqException.Code.ALREADY_EXISTS, dup.code());
+    rq.call("PutRevoke", st -> st.putRevoke(
+        io.runicquanta.master.proto.PutRevokeRequest.newBuilder().setKey(pk).build()));
+  }
+
   @Test
   @Order(3)
   void revealAfterANodeStops() throws Exception {
