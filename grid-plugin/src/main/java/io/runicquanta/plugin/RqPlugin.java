@@ -103,6 +103,12 @@ public final class RqPlugin implements IgnitePlugin {
           "node '" + ignite.name() + "' does not run the Runic Quanta plugin ("
               + RqPluginProvider.NAME + "): put the grid-plugin jar on its classpath", e);
     }
+    if (p != null && p.store == null && p.cfg == null) {
+      throw new IllegalStateException(
+          "node '" + ignite.name() + "' has the Runic Quanta jar but no RqPluginConfiguration, so the"
+              + " plugin is off there: add IgniteConfiguration.setPluginConfigurations("
+              + "RqPluginConfiguration.builder()...build()) to the node's configuration");
+    }
     if (p == null || p.store == null) {
       throw new IllegalStateException(
           "the Runic Quanta plugin of node '" + ignite.name() + "' is not started yet");

@@ -18,8 +18,12 @@ import org.apache.ignite.plugin.PluginProvider;
  * The Ignite entry point of Runic Quanta, found by ServiceLoader ({@code
  * META-INF/services/org.apache.ignite.plugin.PluginProvider}). Name {@value #NAME}.
  *
- * <p>Lifecycle: {@link #start} reads the node's {@link RqPluginConfiguration} (defaults when the
- * node has none) and publishes the node attributes {@value #ATTR_HOST_MASTER} and {@value
+ * <p>The plugin runs only on nodes whose {@code IgniteConfiguration} holds a {@link
+ * RqPluginConfiguration}: the jar on a node's classpath alone changes nothing (so one classpath can
+ * serve plain Ignite nodes, and nodes that host only the master through {@code MasterNodeMain}),
+ * and {@link RqPlugin#of} on such a node says which line to add.
+ *
+ * <p>Lifecycle: {@link #start} reads the node's {@link RqPluginConfiguration} and publishes the node attributes {@value #ATTR_HOST_MASTER} and {@value
  * #ATTR_ENABLED}; {@link #onIgniteStart} (the node has joined) builds the {@link RqPlugin}: it
  * allocates the segment, starts the transfer engine, deploys the master and mounts; {@link
  * #onIgniteStop} undoes all of it in reverse order while the node can still talk to the grid.
@@ -91,8 +95,8 @@ public final class RqPluginProvider implements PluginProvider<RqPluginConfigurat
       attrs.putAll(ic.getUserAttributes());
     }
     boolean client = Boolean.TRUE.equals(ic.isClientMode());
-    attrs.put(ATTR_ENABLED, "true");
-    attrs.put(ATTR_HOST_MASTER, Boolean.toString(cfg.hostMaster() && !client));
+    attrs.put(ATTR_ENABLED, Boolean.toString(cfg != null));
+    attrs.put(ATTR_HOST_MASTER, Boolean.toString(cfg != null && cfg.hostMaster() && !client));
     ic.setUserAttributes(attrs);
   }
 
@@ -101,6 +105,9 @@ public final class RqPluginProvider implements PluginProvider<RqPluginConfigurat
 
   @Override
   public void onIgniteStart() throws IgniteCheckedException {
+    if (cfg == null) {
+      return; // no RqPluginConfiguration: the plugin stays off on this node
+    }
     try {
       plugin = RqPlugin.start(ctx.grid(), cfg);
     } catch (RuntimeException e) {
@@ -129,7 +136,7 @@ public final class RqPluginProvider implements PluginProvider<RqPluginConfigurat
 
   /**
    * @param ic a node's configuration
-   * @return its {@link RqPluginConfiguration}, or the defaults when it has none
+   * @return its {@link RqPluginConfiguration}, or null when it has none (the plugin stays off)
    */
   static RqPluginConfiguration configurationOf(IgniteConfiguration ic) {
     PluginConfiguration[] pcs = ic.getPluginConfigurations();
@@ -140,6 +147,6 @@ public final class RqPluginProvider implements PluginProvider<RqPluginConfigurat
         }
       }
     }
-    return RqPluginConfiguration.builder().build();
+    return null;
   }
 }

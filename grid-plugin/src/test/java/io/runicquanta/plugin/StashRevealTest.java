@@ -179,6 +179,25 @@ class StashRevealTest {
     assertFalse(rq.exists("ba/1"));
   }
 
+  /** The jar alone does nothing: a server node without RqPluginConfiguration mounts no segment. */
+  @Test
+  void serverWithoutPluginConfigurationKeepsThePluginOff() {
+    var c = io.runicquanta.master.LocalGrid.config("srt-nocfg", 44000, 44100, PluginGrid.RANGE, 32, false);
+    Ignite n = grid.start(c);
+    try {
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> RqPlugin.of(n));
+      assertTrue(e.getMessage().contains("no RqPluginConfiguration"), e.getMessage());
+      assertEquals("false", n.cluster().localNode().attribute(RqPluginProvider.ATTR_ENABLED));
+      assertEquals("false", n.cluster().localNode().attribute(RqPluginProvider.ATTR_HOST_MASTER));
+      ClusterStatus st = grid.store(0).status();
+      assertEquals(4, st.segments().size(), st.toString());
+      assertEquals(5, st.nodes());
+    } finally {
+      grid.nodes.remove(n);
+      Ignition.stop(n.name(), true);
+    }
+  }
+
   @Test
   void serverWithoutSegmentAndNotHostingTheMaster() throws Exception {
     var c = io.runicquanta.master.LocalGrid.config("srt-noseg", 44000, 44100, PluginGrid.RANGE, 32, false);
