@@ -139,11 +139,11 @@ public final class StreamStashBenchmark {
           "-cp", jar, RqCli.class.getName(), "node", "--name=stream-bench-" + i,
           "--discovery-port=" + DISCO, "--comm-port=" + COMM, "--port-range=10",
           "--segment-size=" + seg, "--transport=tcp", "--loss-tolerance=1",
-          "--max-memory=512m", "--exit-on-stdin-close"));
+          "--max-memory=512m", "--failure-detection-timeout=30", "--exit-on-stdin-close"));
       Path log = Path.of(System.getProperty("java.io.tmpdir"), "rq-stream-bench-" + i + ".log");
-      nodes.add(new ProcessBuilder(cmd).redirectError(log.toFile()).start());
-    }
-    for (Process p : nodes) {
+      Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+      nodes.add(p);
+      // one at a time: four JVMs zeroing GiB segments at once on 2 cores starve Ignite's heartbeats
       BufferedReader r = new BufferedReader(
           new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String line;
