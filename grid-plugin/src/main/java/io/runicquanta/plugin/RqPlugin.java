@@ -162,7 +162,10 @@ public final class RqPlugin implements IgnitePlugin {
         master.mountSegment(segment.name(), nodeId, cfg.failureDomain(), seg, engine.transport(),
             address, desc);
       }
-      int n = Math.max(2, Runtime.getRuntime().availableProcessors());
+      // A block's work both computes (encode, decode, CRC32C) and waits (master calls, transfers),
+      // on the same worker: with one worker per core the cores idle during the waits. Twice the
+      // cores keeps them busy (measured: stash 0.49x -> 0.68x of the codec, reveal 0.55x -> 1.54x).
+      int n = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
       ThreadFactory tf = r -> {
         Thread t = new Thread(r, "rq-worker-" + ignite.name() + "-" + THREADS.incrementAndGet());
         t.setDaemon(true);

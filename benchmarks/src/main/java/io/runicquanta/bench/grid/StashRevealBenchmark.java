@@ -75,7 +75,7 @@ public final class StashRevealBenchmark {
         IgniteConfiguration c = LocalGrid.config("bench-sr-" + i, 44800, 44900, 10, 64, false);
         c.setPluginConfigurations(RqPluginConfiguration.builder().transport(transport)
             .segmentSize(seg).blockSize(blockBytes).symbolSize(t).lossTolerance(1)
-            .maxMemory(1L << 30).concurrency(concurrency).build());
+            .maxMemory(1L << 30).repairIntervalMillis(0).concurrency(concurrency).build());
         nodes.add(Ignition.start(c));
       }
       RqStore rq = RqStore.of(nodes.get(0));
