@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -136,6 +137,13 @@ final class MasterCore implements AutoCloseable {
   private final ConcurrentHashMap<String, ObjectRecord> objs = new ConcurrentHashMap<>();
   private final HashMap<String, Long> pendingPuts = new HashMap<>();
   private final HashMap<String, Long> readLeases = new HashMap<>();
+  /**
+   * Every value ever written to {@code readLeases} with its key, earliest end first, so the reaper
+   * forgets ended leases in time proportional to their number, not to all leases held (a scan of
+   * every lease under the lock stalled every call for milliseconds when many objects were read).
+   */
+  private final PriorityQueue<LeaseEnd> leaseEnds =
+      new PriorityQueue<>(java.util.Comparator.comparingLong(LeaseEnd::until));
   private final HashMap<String, PendingFree> pendingFrees = new HashMap<>();
   /** Object key to the batch of its last change, while that batch is not yet durable. */
   private final HashMap<String, Long> dirty = new HashMap<>();
@@ -163,6 +171,8 @@ final class MasterCore implements AutoCloseable {
   private final ScheduledExecutorService reaper;
 
   private record PendingFree(long until, ReclaimRecord record) {}
+
+  private record LeaseEnd(long until, String key) {}
 
   /** Changes of many calls, written in one transaction. Filled under the lock. */
   static final class Batch {
@@ -321,9 +331,17 @@ final class MasterCore implements AutoCloseable {
     return d == DONE ? CompletableFuture.completedFuture(value) : d.thenApply(v -> value);
   }
 
+  /**
+   * Wakes ONE idle committer when the open batch gets its first change (only committers wait on
+   * the lock). Waking all of them (notifyAll) made three of four committers wake, find nothing to
+   * start and sleep again on every call: context switches on the critical path of a 2-core machine.
+   * One is enough: whether the open batch may start does not depend on which committer looks, and a
+   * committer that cannot start it now is followed by the one finishing the blocking batch, which
+   * checks again itself.
+   */
   private void wakeCommitter(boolean wasEmpty) {
     if (wasEmpty) {
-      lock.notifyAll();
+      lock.notify();
     }
   }
 
@@ -441,7 +459,11 @@ final class MasterCore implements AutoCloseable {
           long c = committed;
           dirty.values().removeIf(x -> x <= c);
         }
-        lock.notifyAll();
+        if (closing) {
+          lock.notifyAll(); // every committer must see it and stop
+        } else if (canStart()) {
+          lock.notify(); // let an idle committer start it while this one sends the replies
+        }
       }
       for (Batch f : durableNow) {
         f.done.complete(null);
@@ -557,6 +579,13 @@ final class MasterCore implements AutoCloseable {
     synchronized (lock) {
       held = hold;
       lock.notifyAll();
+    }
+  }
+
+  /** @return read leases held in memory (ended ones not yet forgotten included); for tests */
+  int readLeaseCount() {
+    synchronized (lock) {
+      return readLeases.size();
     }
   }
 
@@ -999,7 +1028,28 @@ final class MasterCore implements AutoCloseable {
   /** Called with the lock held. */
   private long lease(String key) {
     long until = clock.getAsLong() + cfg.readLeaseMillis();
-    return readLeases.merge(key, until, Math::max);
+    return mergeLease(key, until);
+  }
+
+  /** Extends the read lease of {@code key} to at least {@code until}; lock held. @return its end */
+  private long mergeLease(String key, long until) {
+    long v = readLeases.merge(key, until, Math::max);
+    if (v == until) {
+      leaseEnds.add(new LeaseEnd(until, key));
+    }
+    return v;
+  }
+
+  /** Forgets the read leases that ended before {@code now}; lock held. */
+  private void forgetEndedLeases(long now) {
+    LeaseEnd e;
+    while ((e = leaseEnds.peek()) != null && e.until() < now) {
+      leaseEnds.poll();
+      Long v = readLeases.get(e.key());
+      if (v != null && v < now) {
+        readLeases.remove(e.key());
+      }
+    }
   }
 
   private static ReplicaInfo toReplica(ObjectRecord rec) {
@@ -1113,7 +1163,7 @@ final class MasterCore implements AutoCloseable {
           release(e.getValue().record().layout());
         }
       }
-      readLeases.values().removeIf(v -> v < now);
+      forgetEndedLeases(now);
       refreshLost();
       reapRepairs(now);
       dropEmptyLost();
@@ -1334,6 +1384,7 @@ final class MasterCore implements AutoCloseable {
     }
     if (readLeases.containsKey(key)) {
       readLeases.put(key, until);
+      leaseEnds.add(new LeaseEnd(until, key));
     }
   }
 
@@ -1576,7 +1627,7 @@ final class MasterCore implements AutoCloseable {
       objs.put(key, nr);
       putObj(key, nr);
       openRepairs.put(repairKey(key, block), deadline);
-      readLeases.merge(key, deadline, Math::max);
+      mergeLease(key, deadline);
       ReplicaInfo view = toReplica(nr);
       LOG.info("repair {} of '{}' block {}: replacing shards {} with {} new shards ({} symbols, ESIs"
           + " {}..{})", id, key, block, gone, regions.size(), total, nextEsi, esi - 1);

@@ -302,6 +302,37 @@ class MasterServiceTest {
   }
 
   @Test
+  void endedReadLeasesAreForgottenAndANewReadLeasesAgain() {
+    mountThree(8 * MIB);
+    long before = freeBytes();
+    for (int i = 0; i < 50; i++) {
+      ObjectLayout l = c.putStart("r" + i, 10_000, 1, 65_536, 1024);
+      c.putEnd("r" + i, crcs(l));
+      c.getReplicaList("r" + i);
+      c.getReplicaList("r" + i); // a second lease of the same key
+    }
+    MasterCore core = grid.core();
+    assertTrue(core.readLeaseCount() > 0, "leases of the objects just read");
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (core.readLeaseCount() > 0 && System.nanoTime() < deadline) {
+      TestGrid.sleep(20);
+    }
+    assertEquals(0, core.readLeaseCount(), "the reaper forgets leases that ended (500 ms lease)");
+    // a forgotten lease does not hide a new one: read again, and Remove must keep the space
+    c.getReplicaList("r7");
+    assertTrue(c.remove("r7"), "space must wait for the new read lease");
+    for (int i = 0; i < 50; i++) {
+      if (i != 7) {
+        assertFalse(c.remove("r" + i), "lease of r" + i + " ended: space freed at once");
+      }
+    }
+    while (freeBytes() != before && System.nanoTime() < deadline + 10_000_000_000L) {
+      TestGrid.sleep(20);
+    }
+    assertEquals(before, freeBytes(), "all space back once the last lease ended");
+  }
+
+  @Test
   void putRevokeFreesAndRefusesCompleteObjects() {
     mountThree(8 * MIB);
     long before = freeBytes();

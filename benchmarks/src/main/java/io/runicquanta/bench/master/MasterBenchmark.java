@@ -39,7 +39,13 @@ import org.apache.ignite.Ignition;
  *       (implicit transaction) of a record of the same size and a get of it, from this client node.
  * </ul>
  *
- * Each is run from 1 and from 16 threads, after a warm-up. The baseline's records copy one real
+ * First every path is warmed up together (16 threads, pairs, reads and baseline, 3x the warm-up
+ * seconds), so that no cell measures code the JIT has not compiled yet in one of the four JVMs:
+ * without it the 1-thread pair cell, the first measured, ran at a quarter of the rate the same
+ * calls reach later, which looked like a tail of slow calls. Then each cell is run from 1 and from
+ * 16 threads, after its own warm-up. Besides the table it prints, for the pair cells, PutStart's and
+ * PutEnd's latency (mean, p50, p99, max, calls above 5, 10 and 50 ms) and the load average. The
+ * baseline's records copy one real
  * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
  * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
@@ -73,31 +79,44 @@ public final class MasterBenchmark {
         IgniteCache<String, ObjectRecord> objects = MasterCaches.objects(client, 1);
         byte[] sample = c.call(s -> s.putStart(putReq("sample"))).getReplica().toByteArray();
         List<String> rows = new ArrayList<>();
+        List<String> tails = new ArrayList<>();
         AtomicLong seq = new AtomicLong();
+        // Warm-up of every path in every JVM (master, primary, backup, this client) before any cell
+        // is measured: without it the first cell (1 thread) ran on code the JIT had not compiled
+        // yet, at a few dozen calls per second, and looked 4x slower than the same calls later.
+        String load0 = loadAverage();
+        rate(16, 0, warm * 3, () -> {
+          String key = "w/" + seq.incrementAndGet();
+          pair(c, key, null, null);
+          c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey(key).build()));
+          objects.put("w" + key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+          objects.get("w" + key);
+        }, null);
+        long firstKey = seq.get() + 1;
         for (int threads : new int[] {1, 16}) {
-          double pairs = rate(threads, warm, measure, () -> {
-            String key = "p/" + seq.incrementAndGet();
-            PutStartResponse r = c.call(s -> s.putStart(putReq(key)));
-            PutEndRequest.Builder e = PutEndRequest.newBuilder().setKey(key);
-            int shards = r.getReplica().getBlocksList().stream().mapToInt(b -> b.getShardsCount()).sum();
-            for (int j = 0; j < shards; j++) {
-              e.addShardCrc32C(j);
-            }
-            c.call(s -> s.putEnd(e.build()));
-          });
+          Recorder starts = new Recorder();
+          Recorder ends = new Recorder();
+          double pairs = rate(threads, warm, measure,
+              () -> pair(c, "p/" + seq.incrementAndGet(), starts, ends),
+              () -> {
+                starts.on = true;
+                ends.on = true;
+              });
+          tails.add(starts.summary(threads + " threads, PutStart"));
+          tails.add(ends.summary(threads + " threads, PutEnd"));
           long written = seq.get();
           long[] lat = latencies(threads, warm, measure, () -> {
-            long k = 1 + (long) (Math.random() * written);
+            long k = firstKey + (long) (Math.random() * (written - firstKey));
             c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey("p/" + k).build()));
           });
           AtomicLong bseq = new AtomicLong();
           double base = rate(threads, warm, measure, () -> {
-            String key = "b/" + bseq.incrementAndGet();
+            String key = "b/" + threads + "/" + bseq.incrementAndGet();
             objects.put(key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
             if (objects.get(key) == null) {
               throw new IllegalStateException("baseline read lost " + key);
             }
-          });
+          }, null);
           rows.add(String.format(Locale.ROOT,
               "| %2d | %,10.0f | %,10.0f | %5.2f | %7.3f | %7.3f |",
               threads, pairs, base, pairs / base, lat[0] / 1e6, lat[1] / 1e6));
@@ -134,6 +153,10 @@ public final class MasterBenchmark {
             + " GetReplicaList p50 ms | p99 ms |");
         System.out.println("|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
+        System.out.println();
+        System.out.println("Pair cells, per call (ms):");
+        tails.forEach(System.out::println);
+        System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
         System.out.println("(3 server JVMs + this client JVM on " + Runtime.getRuntime().availableProcessors()
             + " cores; warm-up " + warm + " s, measure " + measure + " s per cell)");
       }
@@ -146,6 +169,72 @@ public final class MasterBenchmark {
       }
     }
     System.exit(0);
+  }
+
+  /** PutStart then PutEnd of {@code key}; records each call's latency if recorders are given. */
+  static void pair(MasterClient c, String key, Recorder starts, Recorder ends) {
+    long t0 = System.nanoTime();
+    PutStartResponse r = c.call(s -> s.putStart(putReq(key)));
+    long t1 = System.nanoTime();
+    PutEndRequest.Builder e = PutEndRequest.newBuilder().setKey(key);
+    int shards = r.getReplica().getBlocksList().stream().mapToInt(b -> b.getShardsCount()).sum();
+    for (int j = 0; j < shards; j++) {
+      e.addShardCrc32C(j);
+    }
+    c.call(s -> s.putEnd(e.build()));
+    long t2 = System.nanoTime();
+    if (starts != null) {
+      starts.add(t1 - t0);
+      ends.add(t2 - t1);
+    }
+  }
+
+  /** Latencies of one kind of call while {@link #on}; thread safe. */
+  static final class Recorder {
+    volatile boolean on;
+    private long[] v = new long[1 << 16];
+    private int n;
+
+    synchronized void add(long nanos) {
+      if (!on) {
+        return;
+      }
+      if (n == v.length) {
+        v = Arrays.copyOf(v, n * 2);
+      }
+      v[n++] = nanos;
+    }
+
+    /** @return count, mean, p50, p99, max and the calls above 5, 10 and 50 ms */
+    synchronized String summary(String what) {
+      long[] d = Arrays.copyOf(v, n);
+      Arrays.sort(d);
+      if (d.length == 0) {
+        return what + ": no calls";
+      }
+      double sum = 0;
+      int over5 = 0;
+      int over10 = 0;
+      int over50 = 0;
+      for (long x : d) {
+        sum += x;
+        over5 += x > 5_000_000 ? 1 : 0;
+        over10 += x > 10_000_000 ? 1 : 0;
+        over50 += x > 50_000_000 ? 1 : 0;
+      }
+      return String.format(Locale.ROOT,
+          "%s: %d calls, mean %.3f, p50 %.3f, p99 %.3f, max %.1f; above 5 ms %d, 10 ms %d, 50 ms %d",
+          what, d.length, sum / d.length / 1e6, d[d.length / 2] / 1e6,
+          d[(int) Math.min(d.length - 1, d.length * 0.99)] / 1e6, d[d.length - 1] / 1e6, over5, over10, over50);
+    }
+  }
+
+  static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
   }
 
   static PutStartRequest putReq(String key) {
@@ -199,7 +288,7 @@ public final class MasterBenchmark {
   }
 
   /** @return operations per second over the measurement window */
-  static double rate(int threads, int warm, int measure, Op op) throws Exception {
+  static double rate(int threads, int warm, int measure, Op op, Runnable onCount) throws Exception {
     AtomicBoolean counting = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
     AtomicLong count = new AtomicLong();
@@ -222,6 +311,9 @@ public final class MasterBenchmark {
       t.start();
     }
     Thread.sleep(warm * 1000L);
+    if (onCount != null) {
+      onCount.run();
+    }
     counting.set(true);
     long t0 = System.nanoTime();
     Thread.sleep(measure * 1000L);
