@@ -41,8 +41,8 @@ import org.apache.ignite.Ignition;
  *
  * First every path is warmed up together (16 threads, pairs, reads and baseline, 3x the warm-up
  * seconds), so that no cell measures code the JIT has not compiled yet in one of the four JVMs:
- * without it the 1-thread pair cell, the first measured, ran at a quarter of the rate the same
- * calls reach later, which looked like a tail of slow calls. Then each cell is run from 1 and from
+ * without it the 1-thread pair cell, the first measured, ran on code that had served a few hundred
+ * calls, and its calls were several times slower than the same calls at the end of the run. Then each cell is run from 1 and from
  * 16 threads, after its own warm-up. Besides the table it prints, for the pair cells, PutStart's and
  * PutEnd's latency (mean, p50, p99, max, calls above 5, 10 and 50 ms) and the load average. The
  * baseline's records copy one real
@@ -82,8 +82,7 @@ public final class MasterBenchmark {
         List<String> tails = new ArrayList<>();
         AtomicLong seq = new AtomicLong();
         // Warm-up of every path in every JVM (master, primary, backup, this client) before any cell
-        // is measured: without it the first cell (1 thread) ran on code the JIT had not compiled
-        // yet, at a few dozen calls per second, and looked 4x slower than the same calls later.
+        // is measured (see the class comment).
         String load0 = loadAverage();
         rate(16, 0, warm * 3, () -> {
           String key = "w/" + seq.incrementAndGet();
