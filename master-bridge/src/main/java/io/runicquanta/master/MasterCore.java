@@ -101,9 +101,12 @@ import org.slf4j.LoggerFactory;
  * found (measured under a load average of 15 to 30, so by distributions and JFR, not by rates):
  * no lost wake-up or timer in the group commit (a new batch wakes a committer at once; JFR shows
  * the committer waiting only in Ignite's commit), and no heavy tail either: in the 1-thread cell,
- * mean is 1.3 to 1.7x p50 and the calls are slower as a whole than the same calls measured at the
- * end of the run, i.e. code not yet compiled in one of the four JVMs plus load. The benchmark now
- * warms every path up first and prints each cell's own distribution. Two costs on the critical
+ * mean is 1.2 to 1.7x p50, but the calls are slower as a whole: in every run, PutStart's and
+ * PutEnd's p50 inside the pair loop (PutStart then PutEnd of the same key, back to back) was 4 to 6x
+ * the p50 of the same calls in loops of PutStarts only or PutEnds only at the end of the run (5.1
+ * against 0.83 ms at the quietest). Warm-up (the benchmark now warms every path up first) did not
+ * close that gap. Open lead, not confirmed on the loaded machine: a transaction writing a key right
+ * after the previous transaction on that key committed waits in Ignite. Two costs on the critical
  * path were removed:
  *
  * <ul>
