@@ -89,7 +89,8 @@ final class PlanBuilder {
   private final int[] inputOfRow; // per LT row: input index or -1 (zero)
 
   // Emission state.
-  private final SymbolProgram.Builder out = new SymbolProgram.Builder();
+  private final Scratch pool = Scratch.get();
+  private final SymbolProgram.Builder out;
   private final boolean[] zero;
   private final byte[] multi;
   private byte[] coefs = new byte[256];
@@ -117,7 +118,8 @@ final class PlanBuilder {
       throw new IllegalArgumentException("too many symbols for one plan: " + n);
     }
     this.gSlot = s + h + n;
-    this.zero = new boolean[slots];
+    this.zero = pool.bools(0, slots);
+    this.out = new SymbolProgram.Builder(pool.longsRaw(0, 24 * n + 1024));
     this.multi = new byte[h];
     buildRows(isis);
   }
@@ -131,8 +133,8 @@ final class PlanBuilder {
   private void buildRows(int[] isis) {
     int b = p.b();
     // LDPC rows: count entries first.
-    int[] cnt = new int[nb];
-    int[] pcnt = new int[nb];
+    int[] cnt = pool.ints(0, nb);
+    int[] pcnt = pool.ints(1, nb);
     for (int i = 0; i < b; i++) {
       int a = 1 + i / s;
       int bb = i % s;
@@ -147,29 +149,33 @@ final class PlanBuilder {
       pcnt[i] += 2;
     }
     int[] tup = new int[6];
-    int[] idx = new int[40];
-    int[][] ltCols = new int[n][];
+    // Each LT row's indices (at most 33, section 5.3.5.3), flat: row t at ltCols[t * 34], its
+    // count at ltCols[t * 34 + 33].
+    int[] ltCols = pool.intsRaw(8, n * 34);
     for (int t = 0; t < n; t++) {
-      int m = Generators.encIndices(p, isis[t] & 0xFFFFFFFFL, tup, idx);
-      ltCols[t] = Arrays.copyOf(idx, m);
-      for (int q = 0; q < m; q++) {
-        if (idx[q] < w) {
+      int o = t * 34;
+      int m = Generators.encIndices(p, isis[t] & 0xFFFFFFFFL, tup, ltCols, o);
+      ltCols[o + 33] = m;
+      for (int q = o; q < o + m; q++) {
+        if (ltCols[q] < w) {
           cnt[s + t]++;
         } else {
           pcnt[s + t]++;
         }
       }
     }
-    vStart = new int[nb + 1];
-    piStart = new int[nb + 1];
+    vStart = pool.ints(2, nb + 1);
+    piStart = pool.ints(3, nb + 1);
     for (int r = 0; r < nb; r++) {
       vStart[r + 1] = vStart[r] + cnt[r];
       piStart[r + 1] = piStart[r] + pcnt[r];
     }
-    vCols = new int[vStart[nb]];
-    piCols = new int[piStart[nb]];
-    int[] vf = Arrays.copyOf(vStart, nb);
-    int[] pf = Arrays.copyOf(piStart, nb);
+    vCols = pool.intsRaw(4, vStart[nb]);
+    piCols = pool.intsRaw(5, piStart[nb]);
+    int[] vf = pool.intsRaw(6, nb);
+    int[] pf = pool.intsRaw(7, nb);
+    System.arraycopy(vStart, 0, vf, 0, nb);
+    System.arraycopy(piStart, 0, pf, 0, nb);
     for (int i = 0; i < b; i++) {
       int a = 1 + i / s;
       int bb = i % s;
@@ -185,7 +191,9 @@ final class PlanBuilder {
       piCols[pf[i]++] = (i + 1) % pp;
     }
     for (int t = 0; t < n; t++) {
-      for (int c : ltCols[t]) {
+      int o = t * 34;
+      for (int q = o; q < o + ltCols[o + 33]; q++) {
+        int c = ltCols[q];
         if (c < w) {
           vCols[vf[s + t]++] = c;
         } else {
@@ -201,7 +209,7 @@ final class PlanBuilder {
   private void compact(boolean v) {
     int[] start = v ? vStart : piStart;
     int[] cols = v ? vCols : piCols;
-    int[] ns = new int[nb + 1];
+    int[] ns = pool.intsRaw(v ? 10 : 11, nb + 1);
     int o = 0;
     for (int r = 0; r < nb; r++) {
       int a = start[r];
@@ -224,10 +232,8 @@ final class PlanBuilder {
     ns[nb] = o;
     if (v) {
       vStart = ns;
-      vCols = Arrays.copyOf(cols, o);
     } else {
       piStart = ns;
-      piCols = Arrays.copyOf(cols, o);
     }
   }
 
@@ -354,31 +360,33 @@ final class PlanBuilder {
 
   /** Phase 1: peeling with inactivation (matrix only). */
   private void phase1() {
-    int[] colStart = new int[w + 1];
-    for (int q = 0; q < vCols.length; q++) {
+    int nnz = vStart[nb];
+    int[] colStart = pool.ints(12, w + 1);
+    for (int q = 0; q < nnz; q++) {
       colStart[vCols[q] + 1]++;
     }
     for (int c = 0; c < w; c++) {
       colStart[c + 1] += colStart[c];
     }
-    int[] colRows = new int[vCols.length];
-    int[] cf = Arrays.copyOf(colStart, w);
+    int[] colRows = pool.intsRaw(13, nnz);
+    int[] cf = pool.intsRaw(6, w);
+    System.arraycopy(colStart, 0, cf, 0, w);
     for (int r = 0; r < nb; r++) {
       for (int q = vStart[r]; q < vStart[r + 1]; q++) {
         colRows[cf[vCols[q]]++] = r;
       }
     }
-    int[] deg = new int[nb];
+    int[] deg = pool.intsRaw(14, nb);
     int maxDeg = 0;
     for (int r = 0; r < nb; r++) {
       deg[r] = vStart[r + 1] - vStart[r];
       maxDeg = Math.max(maxDeg, deg[r]);
     }
-    int[] head = new int[maxDeg + 1];
-    Arrays.fill(head, -1);
-    int[] next = new int[nb];
-    int[] prev = new int[nb];
-    chosenFlag = new boolean[nb];
+    int[] head = pool.intsRaw(15, maxDeg + 1);
+    Arrays.fill(head, 0, maxDeg + 1, -1);
+    int[] next = pool.intsRaw(16, nb);
+    int[] prev = pool.intsRaw(17, nb);
+    chosenFlag = pool.bools(1, nb);
     for (int r = nb - 1; r >= 0; r--) {
       if (deg[r] > 0) {
         int d = deg[r];
@@ -391,12 +399,12 @@ final class PlanBuilder {
       }
     }
     // Column state: pivotOrder >= 0, or inactive index in colInactive, else active.
-    colPivot = new int[w];
-    colInactive = new int[w];
-    Arrays.fill(colPivot, -1);
-    Arrays.fill(colInactive, -1);
-    chosenRow = new int[Math.min(nb, w)];
-    int[] inactiveColOf = new int[l]; // inactive index -> column
+    colPivot = pool.intsRaw(18, w);
+    colInactive = pool.intsRaw(19, w);
+    Arrays.fill(colPivot, 0, w, -1);
+    Arrays.fill(colInactive, 0, w, -1);
+    chosenRow = pool.intsRaw(20, Math.min(nb, w));
+    int[] inactiveColOf = pool.intsRaw(21, l); // inactive index -> column
     u = pp;
     for (int q = 0; q < pp; q++) {
       inactiveColOf[q] = w + q;
@@ -464,7 +472,7 @@ final class PlanBuilder {
 
   /** Z = Lt^-1 Ut (bit rows); forward substitution z = Lt^-1 d1 on symbols. */
   private void forward() {
-    z = new long[chosen * words];
+    z = pool.longs(1, chosen * words);
     for (int k = 0; k < chosen; k++) {
       int r = chosenRow[k];
       int dstSlot = slotOfBinaryRow(r);
@@ -500,8 +508,8 @@ final class PlanBuilder {
   /** Schur complement rows of the binary rows that were not chosen; d2 += F z on symbols. */
   private void denseRows() {
     nUnchosen = nb - chosen;
-    denseRow = new int[nUnchosen]; // binary row ids
-    bits = new long[nUnchosen * words];
+    denseRow = pool.intsRaw(22, nUnchosen); // binary row ids
+    bits = pool.longs(2, nUnchosen * words);
     int dn = 0;
     for (int r = 0; r < nb; r++) {
       if (chosenFlag[r]) {
@@ -610,7 +618,7 @@ final class PlanBuilder {
   /** Gauss-Jordan over the inactive columns: binary rows, then HDPC rows on what is left. */
   private void denseSolve() throws RankDeficientException {
     inactSlot = new int[u];
-    boolean[] pivoted = new boolean[nUnchosen];
+    boolean[] pivoted = pool.bools(3, nUnchosen);
     int[] binPivotOfCol = new int[u];
     Arrays.fill(binPivotOfCol, -1);
     int[] qCols = new int[u];
@@ -755,7 +763,7 @@ final class PlanBuilder {
       colToSlot[w + q] = inactSlot[q];
     }
 
-    boolean[] live = new boolean[slots];
+    boolean[] live = pool.bools(2, slots);
     if (outputCols == null) {
       for (int c = 0; c < l; c++) {
         live[colToSlot[c]] = true;
@@ -783,10 +791,11 @@ final class PlanBuilder {
   /** Backward liveness: drops operations whose destination is not read later. */
   private long[] prune(boolean[] live) {
     int total = out.size();
-    long[] kept = new long[total];
+    long[] ops = out.raw();
     int nk = 0;
     for (int q = total - 1; q >= 0; q--) {
-      long op = out.get(q);
+      long op = ops[q];
+      ops[q] = 0; // opcode 0: dropped, unless kept below
       int dst = SymbolProgram.dst(op);
       int code = SymbolProgram.opcode(op);
       if (code == SymbolProgram.OP_MULTI_FMA) {
@@ -800,7 +809,8 @@ final class PlanBuilder {
         if (!any) {
           continue;
         }
-        kept[nk++] = op;
+        ops[q] = op;
+        nk++;
         for (int hh = 0; hh < h; hh++) {
           if (coefs[co + hh] != 0) {
             live[s + hh] = true;
@@ -815,7 +825,8 @@ final class PlanBuilder {
         if (!live[dst] && !live[a1] && !live[a2]) {
           continue;
         }
-        kept[nk++] = op;
+        ops[q] = op;
+        nk++;
         live[dst] = true;
         live[a1] = true;
         live[a2] = true;
@@ -827,7 +838,8 @@ final class PlanBuilder {
       if (!live[dst]) {
         continue;
       }
-      kept[nk++] = op;
+      ops[q] = op;
+        nk++;
       switch (SymbolProgram.opcode(op)) {
         case SymbolProgram.OP_XOR:
         case SymbolProgram.OP_FMA:
@@ -847,9 +859,13 @@ final class PlanBuilder {
       }
     }
     long[] res = new long[nk];
-    for (int q = 0; q < nk; q++) {
-      res[q] = kept[nk - 1 - q];
+    int o = 0;
+    for (int q = 0; q < total; q++) {
+      if (ops[q] != 0) {
+        res[o++] = ops[q];
+      }
     }
+    pool.keepLongs(0, ops);
     return res;
   }
 

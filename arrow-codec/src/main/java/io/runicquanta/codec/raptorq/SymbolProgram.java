@@ -84,10 +84,17 @@ final class SymbolProgram {
     return 32L + 8L * ops.length + coefs.length;
   }
 
-  /** Growable buffer of operations used while building. */
+  /**
+   * Growable buffer of operations used while building; starts from a pooled array (see {@link
+   * Scratch}) and hands it back, grown, through {@link #raw()}.
+   */
   static final class Builder {
-    private long[] ops = new long[1024];
+    private long[] ops;
     private int n;
+
+    Builder(long[] initial) {
+      this.ops = initial;
+    }
 
     void add(long op) {
       if (n == ops.length) {
@@ -104,8 +111,9 @@ final class SymbolProgram {
       return ops[i];
     }
 
-    long[] toArray() {
-      return Arrays.copyOf(ops, n);
+    /** The backing array (length at least {@link #size()}); the builder's owner may edit it. */
+    long[] raw() {
+      return ops;
     }
   }
 }
