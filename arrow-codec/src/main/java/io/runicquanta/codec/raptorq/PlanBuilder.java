@@ -92,6 +92,8 @@ final class PlanBuilder {
   private final Scratch pool = Scratch.get();
   private final SymbolProgram.Builder out;
   private final boolean[] zero;
+  /** Slots that hold their input symbol logically but not yet in memory (fused load). */
+  private final boolean[] pending;
   private final byte[] multi;
   private byte[] coefs = new byte[256];
   private int coefCount;
@@ -119,6 +121,7 @@ final class PlanBuilder {
     }
     this.gSlot = s + h + n;
     this.zero = pool.bools(0, slots);
+    this.pending = pool.bools(4, slots);
     this.out = new SymbolProgram.Builder(pool.longsRaw(0, 24 * n + 1024));
     this.multi = new byte[h];
     buildRows(isis);
@@ -240,7 +243,14 @@ final class PlanBuilder {
   // ---------------------------------------------------------------- emission with zero tracking
 
   private void emitXor(int src, int dst) {
+    materialize(src);
     if (zero[src]) {
+      return;
+    }
+    if (pending[dst]) {
+      // dst = input ^ src: the load of dst and this XOR in one pass over the symbol.
+      out.add(SymbolProgram.encode(SymbolProgram.OP_XOR_IN, 0, src, dst));
+      pending[dst] = false;
       return;
     }
     if (zero[dst]) {
@@ -252,6 +262,8 @@ final class PlanBuilder {
   }
 
   private void emitFma(int c, int src, int dst) {
+    materialize(src);
+    materialize(dst);
     if (c == 0 || zero[src]) {
       return;
     }
@@ -273,6 +285,7 @@ final class PlanBuilder {
    * multiply-add when only one coefficient is nonzero.
    */
   private void emitMulti(int src) {
+    materialize(src);
     if (zero[src]) {
       return;
     }
@@ -300,6 +313,7 @@ final class PlanBuilder {
   }
 
   private void emitScale(int c, int dst) {
+    materialize(dst);
     if (c == 1 || zero[dst]) {
       return;
     }
@@ -308,11 +322,25 @@ final class PlanBuilder {
 
   private void emitLoad(int t, int dst) {
     int in = inputOfRow[t];
+    pending[dst] = false;
     if (in < 0) {
       zero[dst] = true;
+    } else if (in == t && dst == s + h + t) {
+      // Deferred: the first XOR into dst reads the input instead (OP_XOR_IN); a LOAD is emitted
+      // only if dst is read before any XOR into it.
+      pending[dst] = true;
+      zero[dst] = false;
     } else {
       out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, in, dst));
       zero[dst] = false;
+    }
+  }
+
+  /** Emits the deferred load of a slot that is about to be read or modified in place. */
+  private void materialize(int slot) {
+    if (pending[slot]) {
+      pending[slot] = false;
+      out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, slot - s - h, slot));
     }
   }
 
@@ -572,6 +600,7 @@ final class PlanBuilder {
           }
         }
         zSlot = slotOfBinaryRow(chosenRow[j]);
+        materialize(zSlot);
         if (zero[zSlot]) {
           zSlot = -1;
         }
@@ -732,6 +761,7 @@ final class PlanBuilder {
       int dstSlot = slotOfBinaryRow(r);
       if (r < s) {
         zero[dstSlot] = true;
+        pending[dstSlot] = false;
       } else {
         emitLoad(r - s, dstSlot);
       }
@@ -774,6 +804,9 @@ final class PlanBuilder {
       }
     }
     for (int sl = 0; sl < slots; sl++) {
+      if (live[sl]) {
+        materialize(sl);
+      }
       if (live[sl] && zero[sl]) {
         out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl));
       }
@@ -847,6 +880,7 @@ final class PlanBuilder {
           break;
         case SymbolProgram.OP_COPY:
         case SymbolProgram.OP_MULCOPY:
+        case SymbolProgram.OP_XOR_IN:
           live[dst] = false;
           live[SymbolProgram.src(op)] = true;
           break;

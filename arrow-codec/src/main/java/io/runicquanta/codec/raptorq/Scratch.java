@@ -20,7 +20,7 @@ final class Scratch {
 
   private final int[][] ints = new int[24][];
   private final long[][] longs = new long[4][];
-  private final boolean[][] bools = new boolean[4][];
+  private final boolean[][] bools = new boolean[6][];
 
   private Scratch() {}
 

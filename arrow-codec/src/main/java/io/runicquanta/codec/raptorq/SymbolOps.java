@@ -48,6 +48,12 @@ final class SymbolOps {
   /** dst = a ^ b, len bytes. */
   static void xor3(long a, long b, long dst, int len) {
     int i = 0;
+    for (; i + 32 <= len; i += 32) {
+      U.putLong(dst + i, U.getLong(a + i) ^ U.getLong(b + i));
+      U.putLong(dst + i + 8, U.getLong(a + i + 8) ^ U.getLong(b + i + 8));
+      U.putLong(dst + i + 16, U.getLong(a + i + 16) ^ U.getLong(b + i + 16));
+      U.putLong(dst + i + 24, U.getLong(a + i + 24) ^ U.getLong(b + i + 24));
+    }
     for (; i + 8 <= len; i += 8) {
       U.putLong(dst + i, U.getLong(a + i) ^ U.getLong(b + i));
     }
@@ -141,6 +147,7 @@ final class SymbolOps {
     long[] ops = prog.ops;
     long hBase = ws + prog.hdpcBase * stride;
     int h = prog.hdpcCount;
+    int ltBase = prog.hdpcBase + h;
     for (long op : ops) {
       int code = SymbolProgram.opcode(op);
       long d = ws + SymbolProgram.dst(op) * stride;
@@ -162,6 +169,10 @@ final class SymbolOps {
           break;
         case SymbolProgram.OP_LOAD:
           copy(in + SymbolProgram.src(op) * inStride, d, len);
+          break;
+        case SymbolProgram.OP_XOR_IN:
+          xor3(in + (SymbolProgram.dst(op) - ltBase) * inStride,
+              ws + SymbolProgram.src(op) * stride, d, len);
           break;
         case SymbolProgram.OP_ZERO:
           zero(d, len);

@@ -28,6 +28,11 @@ final class SymbolProgram {
    * field = index of the coefficient vector).
    */
   static final int OP_MULTI_FMA = 10;
+  /**
+   * dst = input[dst - (hdpcBase + hdpcCount)] ^ slot[src]: an LT row's slot loaded from its input
+   * symbol and XORed in one pass (the input of LT row t sits in slot S + H + t).
+   */
+  static final int OP_XOR_IN = 11;
 
   static final int MAX_SLOTS = 1 << 26;
   private static final long MASK26 = (1L << 26) - 1;
