@@ -590,15 +590,7 @@ final class PlanBuilder {
       int j = c < w ? colPivot[c] : -1;
       int zSlot = -1;
       if (j >= 0) {
-        int jo = j * words;
-        for (int x = 0; x < words; x++) {
-          long word = z[jo + x];
-          while (word != 0) {
-            int pos = (x << 6) + Long.numberOfTrailingZeros(word);
-            g[pos >>> 3] ^= 1L << ((pos & 7) << 3);
-            word &= word - 1;
-          }
-        }
+        spreadXor(z, j * words, words, g, uw, 1);
         zSlot = slotOfBinaryRow(chosenRow[j]);
         materialize(zSlot);
         if (zero[zSlot]) {
@@ -683,15 +675,7 @@ final class PlanBuilder {
       for (int hh = 0; hh < h; hh++) {
         int beta = getByte(hd[hh], col);
         if (beta != 0) {
-          long[] row = hd[hh];
-          for (int x = 0; x < words; x++) {
-            long word = bits[po + x];
-            while (word != 0) {
-              int pos = (x << 6) + Long.numberOfTrailingZeros(word);
-              row[pos >>> 3] ^= (long) beta << ((pos & 7) << 3);
-              word &= word - 1;
-            }
-          }
+          spreadXor(bits, po, words, hd[hh], (u + 7) >>> 3, beta);
           multi[hh] = (byte) beta;
         }
       }
@@ -913,6 +897,41 @@ final class PlanBuilder {
     }
     if (nx >= 0) {
       prev[nx] = pr;
+    }
+  }
+
+  /** SPREAD[b] has octet i equal to bit i of b: a bit row's byte as 8 octets of 0 or 1. */
+  private static final long[] SPREAD = new long[256];
+
+  static {
+    for (int b = 0; b < 256; b++) {
+      long v = 0;
+      for (int i = 0; i < 8; i++) {
+        v |= (long) ((b >>> i) & 1) << (i << 3);
+      }
+      SPREAD[b] = v;
+    }
+  }
+
+  /**
+   * Adds beta times a bit row (words longs of src from so) to an octet row (dst, uw longs of 8
+   * octets): a byte of bits at a time through {@link #SPREAD} (octets 0 or 1 times beta never carry
+   * into each other).
+   */
+  private static void spreadXor(long[] src, int so, int words, long[] dst, int uw, int beta) {
+    for (int x = 0; x < words; x++) {
+      long word = src[so + x];
+      if (word == 0) {
+        continue;
+      }
+      int base = x << 3;
+      int lim = Math.min(8, uw - base);
+      for (int i = 0; i < lim; i++) {
+        int b = (int) (word >>> (i << 3)) & 0xFF;
+        if (b != 0) {
+          dst[base + i] ^= SPREAD[b] * beta;
+        }
+      }
     }
   }
 
