@@ -7,9 +7,11 @@ import sun.misc.Unsafe;
  * Symbol arithmetic on off-heap memory addresses (RFC 6330 section 5.7.5) and the interpreter of
  * {@link SymbolProgram}s. XOR runs over whole 8-byte words with {@code Unsafe.getLong/putLong}
  * (unaligned access is fine on the platforms Arrow supports); GF(256) products process 8 octets per
- * step, either with the packed xtime for alpha or with the coefficient's 256-entry row of the product
- * table. No symbol byte passes through the Java heap. Stateless and thread safe; callers guarantee
- * that addresses are valid for the lengths given.
+ * step: the packed xtime for alpha, and for other coefficients the "planes" of {@link #multiFma}
+ * (x, alpha x, ..., alpha^7 x built by xtime in L1-sized chunks, then the planes a coefficient's bits
+ * select XORed together, RFC 6330 section 5.7.2); the per-octet product table remains only for the
+ * single multiply-adds the plans rarely contain. No symbol byte passes through the Java heap.
+ * Stateless and thread safe; callers guarantee that addresses are valid for the lengths given.
  */
 final class SymbolOps {
   private SymbolOps() {}
