@@ -46,6 +46,20 @@ import java.util.Arrays;
  * operation whose result is never used (for example eliminations into rows the dense solve did not
  * need). The result is identical to the RFC's decoder because C is unique when A has full rank.
  *
+ * <p>Loads are deferred: an LT row's slot that should receive its input symbol (at the start, and
+ * again when back substitution reloads the chosen rows) is only marked pending; the first XOR into
+ * it becomes {@code OP_XOR_IN} (slot = input ^ other, one pass instead of a copy and an XOR), and a
+ * plain load is emitted only if the slot is read first. This removes about one symbol pass per
+ * received symbol from every program (for K = 820: 1605 loads become 24 loads and 1581 fused XORs).
+ *
+ * <p>The GF(256) bookkeeping of the HDPC rows (section 5.3.3.3) runs on octet rows packed eight to
+ * a {@code long}; a bit row of the binary part is added to an octet row a byte at a time through a
+ * 256-entry table that spreads 8 bits into 8 octets (times the coefficient, which cannot carry),
+ * not a bit at a time. All temporary arrays proportional to K come from a per-thread {@link
+ * Scratch} pool, and the liveness pass compacts the recorded operations in place, so building a
+ * plan allocates little more than the plan itself (before, the temporaries were several times the
+ * plan and, for K in the thousands, humongous G1 objects allocated and collected per plan).
+ *
  * <p>Workspace layout: slots 0..S-1 LDPC rows, S..S+H-1 HDPC rows, S+H..S+H+n-1 the n LT rows (in
  * the order given), S+H+n the scratch symbol G. Not thread safe; one builder per plan.
  */
@@ -89,8 +103,11 @@ final class PlanBuilder {
   private final int[] inputOfRow; // per LT row: input index or -1 (zero)
 
   // Emission state.
-  private final SymbolProgram.Builder out = new SymbolProgram.Builder();
+  private final Scratch pool = Scratch.get();
+  private final SymbolProgram.Builder out;
   private final boolean[] zero;
+  /** Slots that hold their input symbol logically but not yet in memory (fused load). */
+  private final boolean[] pending;
   private final byte[] multi;
   private byte[] coefs = new byte[256];
   private int coefCount;
@@ -117,7 +134,9 @@ final class PlanBuilder {
       throw new IllegalArgumentException("too many symbols for one plan: " + n);
     }
     this.gSlot = s + h + n;
-    this.zero = new boolean[slots];
+    this.zero = pool.bools(0, slots);
+    this.pending = pool.bools(4, slots);
+    this.out = new SymbolProgram.Builder(pool.longsRaw(0, 24 * n + 1024));
     this.multi = new byte[h];
     buildRows(isis);
   }
@@ -131,8 +150,8 @@ final class PlanBuilder {
   private void buildRows(int[] isis) {
     int b = p.b();
     // LDPC rows: count entries first.
-    int[] cnt = new int[nb];
-    int[] pcnt = new int[nb];
+    int[] cnt = pool.ints(0, nb);
+    int[] pcnt = pool.ints(1, nb);
     for (int i = 0; i < b; i++) {
       int a = 1 + i / s;
       int bb = i % s;
@@ -147,29 +166,33 @@ final class PlanBuilder {
       pcnt[i] += 2;
     }
     int[] tup = new int[6];
-    int[] idx = new int[40];
-    int[][] ltCols = new int[n][];
+    // Each LT row's indices (at most 33, section 5.3.5.3), flat: row t at ltCols[t * 34], its
+    // count at ltCols[t * 34 + 33].
+    int[] ltCols = pool.intsRaw(8, n * 34);
     for (int t = 0; t < n; t++) {
-      int m = Generators.encIndices(p, isis[t] & 0xFFFFFFFFL, tup, idx);
-      ltCols[t] = Arrays.copyOf(idx, m);
-      for (int q = 0; q < m; q++) {
-        if (idx[q] < w) {
+      int o = t * 34;
+      int m = Generators.encIndices(p, isis[t] & 0xFFFFFFFFL, tup, ltCols, o);
+      ltCols[o + 33] = m;
+      for (int q = o; q < o + m; q++) {
+        if (ltCols[q] < w) {
           cnt[s + t]++;
         } else {
           pcnt[s + t]++;
         }
       }
     }
-    vStart = new int[nb + 1];
-    piStart = new int[nb + 1];
+    vStart = pool.ints(2, nb + 1);
+    piStart = pool.ints(3, nb + 1);
     for (int r = 0; r < nb; r++) {
       vStart[r + 1] = vStart[r] + cnt[r];
       piStart[r + 1] = piStart[r] + pcnt[r];
     }
-    vCols = new int[vStart[nb]];
-    piCols = new int[piStart[nb]];
-    int[] vf = Arrays.copyOf(vStart, nb);
-    int[] pf = Arrays.copyOf(piStart, nb);
+    vCols = pool.intsRaw(4, vStart[nb]);
+    piCols = pool.intsRaw(5, piStart[nb]);
+    int[] vf = pool.intsRaw(6, nb);
+    int[] pf = pool.intsRaw(7, nb);
+    System.arraycopy(vStart, 0, vf, 0, nb);
+    System.arraycopy(piStart, 0, pf, 0, nb);
     for (int i = 0; i < b; i++) {
       int a = 1 + i / s;
       int bb = i % s;
@@ -185,7 +208,9 @@ final class PlanBuilder {
       piCols[pf[i]++] = (i + 1) % pp;
     }
     for (int t = 0; t < n; t++) {
-      for (int c : ltCols[t]) {
+      int o = t * 34;
+      for (int q = o; q < o + ltCols[o + 33]; q++) {
+        int c = ltCols[q];
         if (c < w) {
           vCols[vf[s + t]++] = c;
         } else {
@@ -201,7 +226,7 @@ final class PlanBuilder {
   private void compact(boolean v) {
     int[] start = v ? vStart : piStart;
     int[] cols = v ? vCols : piCols;
-    int[] ns = new int[nb + 1];
+    int[] ns = pool.intsRaw(v ? 10 : 11, nb + 1);
     int o = 0;
     for (int r = 0; r < nb; r++) {
       int a = start[r];
@@ -224,17 +249,22 @@ final class PlanBuilder {
     ns[nb] = o;
     if (v) {
       vStart = ns;
-      vCols = Arrays.copyOf(cols, o);
     } else {
       piStart = ns;
-      piCols = Arrays.copyOf(cols, o);
     }
   }
 
   // ---------------------------------------------------------------- emission with zero tracking
 
   private void emitXor(int src, int dst) {
+    materialize(src);
     if (zero[src]) {
+      return;
+    }
+    if (pending[dst]) {
+      // dst = input ^ src: the load of dst and this XOR in one pass over the symbol.
+      out.add(SymbolProgram.encode(SymbolProgram.OP_XOR_IN, 0, src, dst));
+      pending[dst] = false;
       return;
     }
     if (zero[dst]) {
@@ -246,6 +276,8 @@ final class PlanBuilder {
   }
 
   private void emitFma(int c, int src, int dst) {
+    materialize(src);
+    materialize(dst);
     if (c == 0 || zero[src]) {
       return;
     }
@@ -267,6 +299,7 @@ final class PlanBuilder {
    * multiply-add when only one coefficient is nonzero.
    */
   private void emitMulti(int src) {
+    materialize(src);
     if (zero[src]) {
       return;
     }
@@ -294,6 +327,7 @@ final class PlanBuilder {
   }
 
   private void emitScale(int c, int dst) {
+    materialize(dst);
     if (c == 1 || zero[dst]) {
       return;
     }
@@ -302,11 +336,25 @@ final class PlanBuilder {
 
   private void emitLoad(int t, int dst) {
     int in = inputOfRow[t];
+    pending[dst] = false;
     if (in < 0) {
       zero[dst] = true;
+    } else if (in == t && dst == s + h + t) {
+      // Deferred: the first XOR into dst reads the input instead (OP_XOR_IN); a LOAD is emitted
+      // only if dst is read before any XOR into it.
+      pending[dst] = true;
+      zero[dst] = false;
     } else {
       out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, in, dst));
       zero[dst] = false;
+    }
+  }
+
+  /** Emits the deferred load of a slot that is about to be read or modified in place. */
+  private void materialize(int slot) {
+    if (pending[slot]) {
+      pending[slot] = false;
+      out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, slot - s - h, slot));
     }
   }
 
@@ -354,31 +402,33 @@ final class PlanBuilder {
 
   /** Phase 1: peeling with inactivation (matrix only). */
   private void phase1() {
-    int[] colStart = new int[w + 1];
-    for (int q = 0; q < vCols.length; q++) {
+    int nnz = vStart[nb];
+    int[] colStart = pool.ints(12, w + 1);
+    for (int q = 0; q < nnz; q++) {
       colStart[vCols[q] + 1]++;
     }
     for (int c = 0; c < w; c++) {
       colStart[c + 1] += colStart[c];
     }
-    int[] colRows = new int[vCols.length];
-    int[] cf = Arrays.copyOf(colStart, w);
+    int[] colRows = pool.intsRaw(13, nnz);
+    int[] cf = pool.intsRaw(6, w);
+    System.arraycopy(colStart, 0, cf, 0, w);
     for (int r = 0; r < nb; r++) {
       for (int q = vStart[r]; q < vStart[r + 1]; q++) {
         colRows[cf[vCols[q]]++] = r;
       }
     }
-    int[] deg = new int[nb];
+    int[] deg = pool.intsRaw(14, nb);
     int maxDeg = 0;
     for (int r = 0; r < nb; r++) {
       deg[r] = vStart[r + 1] - vStart[r];
       maxDeg = Math.max(maxDeg, deg[r]);
     }
-    int[] head = new int[maxDeg + 1];
-    Arrays.fill(head, -1);
-    int[] next = new int[nb];
-    int[] prev = new int[nb];
-    chosenFlag = new boolean[nb];
+    int[] head = pool.intsRaw(15, maxDeg + 1);
+    Arrays.fill(head, 0, maxDeg + 1, -1);
+    int[] next = pool.intsRaw(16, nb);
+    int[] prev = pool.intsRaw(17, nb);
+    chosenFlag = pool.bools(1, nb);
     for (int r = nb - 1; r >= 0; r--) {
       if (deg[r] > 0) {
         int d = deg[r];
@@ -391,12 +441,12 @@ final class PlanBuilder {
       }
     }
     // Column state: pivotOrder >= 0, or inactive index in colInactive, else active.
-    colPivot = new int[w];
-    colInactive = new int[w];
-    Arrays.fill(colPivot, -1);
-    Arrays.fill(colInactive, -1);
-    chosenRow = new int[Math.min(nb, w)];
-    int[] inactiveColOf = new int[l]; // inactive index -> column
+    colPivot = pool.intsRaw(18, w);
+    colInactive = pool.intsRaw(19, w);
+    Arrays.fill(colPivot, 0, w, -1);
+    Arrays.fill(colInactive, 0, w, -1);
+    chosenRow = pool.intsRaw(20, Math.min(nb, w));
+    int[] inactiveColOf = pool.intsRaw(21, l); // inactive index -> column
     u = pp;
     for (int q = 0; q < pp; q++) {
       inactiveColOf[q] = w + q;
@@ -464,7 +514,7 @@ final class PlanBuilder {
 
   /** Z = Lt^-1 Ut (bit rows); forward substitution z = Lt^-1 d1 on symbols. */
   private void forward() {
-    z = new long[chosen * words];
+    z = pool.longs(1, chosen * words);
     for (int k = 0; k < chosen; k++) {
       int r = chosenRow[k];
       int dstSlot = slotOfBinaryRow(r);
@@ -500,8 +550,8 @@ final class PlanBuilder {
   /** Schur complement rows of the binary rows that were not chosen; d2 += F z on symbols. */
   private void denseRows() {
     nUnchosen = nb - chosen;
-    denseRow = new int[nUnchosen]; // binary row ids
-    bits = new long[nUnchosen * words];
+    denseRow = pool.intsRaw(22, nUnchosen); // binary row ids
+    bits = pool.longs(2, nUnchosen * words);
     int dn = 0;
     for (int r = 0; r < nb; r++) {
       if (chosenFlag[r]) {
@@ -554,16 +604,9 @@ final class PlanBuilder {
       int j = c < w ? colPivot[c] : -1;
       int zSlot = -1;
       if (j >= 0) {
-        int jo = j * words;
-        for (int x = 0; x < words; x++) {
-          long word = z[jo + x];
-          while (word != 0) {
-            int pos = (x << 6) + Long.numberOfTrailingZeros(word);
-            g[pos >>> 3] ^= 1L << ((pos & 7) << 3);
-            word &= word - 1;
-          }
-        }
+        spreadXor(z, j * words, words, g, uw, 1);
         zSlot = slotOfBinaryRow(chosenRow[j]);
+        materialize(zSlot);
         if (zero[zSlot]) {
           zSlot = -1;
         }
@@ -610,7 +653,7 @@ final class PlanBuilder {
   /** Gauss-Jordan over the inactive columns: binary rows, then HDPC rows on what is left. */
   private void denseSolve() throws RankDeficientException {
     inactSlot = new int[u];
-    boolean[] pivoted = new boolean[nUnchosen];
+    boolean[] pivoted = pool.bools(3, nUnchosen);
     int[] binPivotOfCol = new int[u];
     Arrays.fill(binPivotOfCol, -1);
     int[] qCols = new int[u];
@@ -646,15 +689,7 @@ final class PlanBuilder {
       for (int hh = 0; hh < h; hh++) {
         int beta = getByte(hd[hh], col);
         if (beta != 0) {
-          long[] row = hd[hh];
-          for (int x = 0; x < words; x++) {
-            long word = bits[po + x];
-            while (word != 0) {
-              int pos = (x << 6) + Long.numberOfTrailingZeros(word);
-              row[pos >>> 3] ^= (long) beta << ((pos & 7) << 3);
-              word &= word - 1;
-            }
-          }
+          spreadXor(bits, po, words, hd[hh], (u + 7) >>> 3, beta);
           multi[hh] = (byte) beta;
         }
       }
@@ -724,6 +759,7 @@ final class PlanBuilder {
       int dstSlot = slotOfBinaryRow(r);
       if (r < s) {
         zero[dstSlot] = true;
+        pending[dstSlot] = false;
       } else {
         emitLoad(r - s, dstSlot);
       }
@@ -755,7 +791,7 @@ final class PlanBuilder {
       colToSlot[w + q] = inactSlot[q];
     }
 
-    boolean[] live = new boolean[slots];
+    boolean[] live = pool.bools(2, slots);
     if (outputCols == null) {
       for (int c = 0; c < l; c++) {
         live[colToSlot[c]] = true;
@@ -766,6 +802,9 @@ final class PlanBuilder {
       }
     }
     for (int sl = 0; sl < slots; sl++) {
+      if (live[sl]) {
+        materialize(sl);
+      }
       if (live[sl] && zero[sl]) {
         out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl));
       }
@@ -783,10 +822,11 @@ final class PlanBuilder {
   /** Backward liveness: drops operations whose destination is not read later. */
   private long[] prune(boolean[] live) {
     int total = out.size();
-    long[] kept = new long[total];
+    long[] ops = out.raw();
     int nk = 0;
     for (int q = total - 1; q >= 0; q--) {
-      long op = out.get(q);
+      long op = ops[q];
+      ops[q] = 0; // opcode 0: dropped, unless kept below
       int dst = SymbolProgram.dst(op);
       int code = SymbolProgram.opcode(op);
       if (code == SymbolProgram.OP_MULTI_FMA) {
@@ -800,7 +840,8 @@ final class PlanBuilder {
         if (!any) {
           continue;
         }
-        kept[nk++] = op;
+        ops[q] = op;
+        nk++;
         for (int hh = 0; hh < h; hh++) {
           if (coefs[co + hh] != 0) {
             live[s + hh] = true;
@@ -815,7 +856,8 @@ final class PlanBuilder {
         if (!live[dst] && !live[a1] && !live[a2]) {
           continue;
         }
-        kept[nk++] = op;
+        ops[q] = op;
+        nk++;
         live[dst] = true;
         live[a1] = true;
         live[a2] = true;
@@ -827,7 +869,8 @@ final class PlanBuilder {
       if (!live[dst]) {
         continue;
       }
-      kept[nk++] = op;
+      ops[q] = op;
+        nk++;
       switch (SymbolProgram.opcode(op)) {
         case SymbolProgram.OP_XOR:
         case SymbolProgram.OP_FMA:
@@ -835,6 +878,7 @@ final class PlanBuilder {
           break;
         case SymbolProgram.OP_COPY:
         case SymbolProgram.OP_MULCOPY:
+        case SymbolProgram.OP_XOR_IN:
           live[dst] = false;
           live[SymbolProgram.src(op)] = true;
           break;
@@ -847,9 +891,13 @@ final class PlanBuilder {
       }
     }
     long[] res = new long[nk];
-    for (int q = 0; q < nk; q++) {
-      res[q] = kept[nk - 1 - q];
+    int o = 0;
+    for (int q = 0; q < total; q++) {
+      if (ops[q] != 0) {
+        res[o++] = ops[q];
+      }
     }
+    pool.keepLongs(0, ops);
     return res;
   }
 
@@ -863,6 +911,41 @@ final class PlanBuilder {
     }
     if (nx >= 0) {
       prev[nx] = pr;
+    }
+  }
+
+  /** SPREAD[b] has octet i equal to bit i of b: a bit row's byte as 8 octets of 0 or 1. */
+  private static final long[] SPREAD = new long[256];
+
+  static {
+    for (int b = 0; b < 256; b++) {
+      long v = 0;
+      for (int i = 0; i < 8; i++) {
+        v |= (long) ((b >>> i) & 1) << (i << 3);
+      }
+      SPREAD[b] = v;
+    }
+  }
+
+  /**
+   * Adds beta times a bit row (words longs of src from so) to an octet row (dst, uw longs of 8
+   * octets): a byte of bits at a time through {@link #SPREAD} (octets 0 or 1 times beta never carry
+   * into each other).
+   */
+  private static void spreadXor(long[] src, int so, int words, long[] dst, int uw, int beta) {
+    for (int x = 0; x < words; x++) {
+      long word = src[so + x];
+      if (word == 0) {
+        continue;
+      }
+      int base = x << 3;
+      int lim = Math.min(8, uw - base);
+      for (int i = 0; i < lim; i++) {
+        int b = (int) (word >>> (i << 3)) & 0xFF;
+        if (b != 0) {
+          dst[base + i] ^= SPREAD[b] * beta;
+        }
+      }
     }
   }
 

@@ -47,8 +47,10 @@ public final class SourceBlockDecoder {
       copySource(sourceIndex, in, out, symbolSize);
       return;
     }
-    try (ArrowBuf buf = allocator.buffer(Tiling.bytes(plan.slots(), symbolSize))) {
-      Tiling ws = new Tiling(buf.memoryAddress(), plan.slots(), symbolSize);
+    java.util.List<ArrowBuf> bufs = new java.util.ArrayList<>(4);
+    try {
+      // In pieces of at most 16 MiB: see Tiling (fresh mappings of large buffers are slow).
+      Tiling ws = Tiling.allocate(allocator, plan.slots(), symbolSize, bufs);
       SymbolOps.run(plan.program(), ws, in, symbolSize);
       int[] ms = plan.missStart();
       int[] slots = plan.missSlots();
@@ -72,6 +74,10 @@ public final class SourceBlockDecoder {
             SymbolOps.xor(tb + (long) slots[q] * w, dd, w);
           }
         }
+      }
+    } finally {
+      for (ArrowBuf b : bufs) {
+        b.close();
       }
     }
   }

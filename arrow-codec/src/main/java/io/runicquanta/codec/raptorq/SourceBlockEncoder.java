@@ -8,9 +8,12 @@ import org.apache.arrow.memory.BufferAllocator;
  * any encoding symbol by ESI (RFC 6330 section 5.3.4). Holds the L intermediate symbols in a buffer
  * from the given allocator until {@link #close()}. {@link #encodeSymbol} is thread safe.
  *
- * <p>Memory: one buffer of (L + 1 + K) x symbolSize bytes: the workspace the plan runs in (whose
- * slots end up holding C[0..L-1], laid out in cache-sized tiles, see {@code Tiling}) and a copy of
- * the K source symbols, so that source ESIs are served by a copy. Typical use:
+ * <p>Memory: (L + 8 + K) x symbolSize bytes from the allocator: the workspace the plan runs in
+ * (whose slots end up holding C[0..L-1], laid out in cache-sized tiles, see {@code Tiling}) and a
+ * copy of the K source symbols, so that source ESIs are served by a copy. Both are allocated in
+ * pieces of at most 16 MiB ({@code Tiling.PIECE_BYTES}; the copy in whole symbols), because larger
+ * buffers are freshly mapped on every allocation and their page faults cost more than the coding.
+ * The plan reads the caller's source directly while it runs. Typical use:
  *
  * <pre>{@code
  * EncodingPlan plan = EncodingPlan.forSourceSymbols(k);          // cache per K
@@ -23,22 +26,32 @@ public final class SourceBlockEncoder implements AutoCloseable {
   private final EncodingPlan plan;
   private final SystematicParams params;
   private final int symbolSize;
-  private final ArrowBuf buf;
+  private final java.util.List<ArrowBuf> bufs;
   private final Tiling ws;
-  private final long srcCopy;
+  /** Base address of each piece of the source copy, symbolsPerPiece symbols each. */
+  private final long[] srcPiece;
+  private final int symbolsPerPiece;
   private final int[] colToSlot;
   private volatile boolean closed;
   /** Per thread: 6 ints of tuple, then up to 40 symbol indices. */
   private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[46]);
 
-  private SourceBlockEncoder(EncodingPlan plan, int symbolSize, ArrowBuf buf) {
+  private SourceBlockEncoder(
+      EncodingPlan plan, int symbolSize, java.util.List<ArrowBuf> bufs, Tiling ws,
+      long[] srcPiece, int symbolsPerPiece) {
     this.plan = plan;
     this.params = plan.params();
     this.symbolSize = symbolSize;
-    this.buf = buf;
-    this.ws = new Tiling(buf.memoryAddress(), plan.slots(), symbolSize);
-    this.srcCopy = buf.memoryAddress() + Tiling.bytes(plan.slots(), symbolSize);
+    this.bufs = bufs;
+    this.ws = ws;
+    this.srcPiece = srcPiece;
+    this.symbolsPerPiece = symbolsPerPiece;
     this.colToSlot = plan.colToSlot();
+  }
+
+  private long srcAddress(int esi) {
+    int p = esi / symbolsPerPiece;
+    return srcPiece[p] + (long) (esi - p * symbolsPerPiece) * symbolSize;
   }
 
   /**
@@ -65,19 +78,34 @@ public final class SourceBlockEncoder implements AutoCloseable {
     int k = plan.sourceSymbols();
     long need = (long) k * symbolSize;
     checkRange("source", source, offset, need);
-    long total = Tiling.bytes(plan.slots(), symbolSize) + need;
-    ArrowBuf buf = allocator.buffer(total);
+    java.util.List<ArrowBuf> bufs = new java.util.ArrayList<>(4);
     boolean ok = false;
     try {
-      SourceBlockEncoder enc = new SourceBlockEncoder(plan, symbolSize, buf);
-      SymbolOps.copy(source.memoryAddress() + offset, enc.srcCopy, need);
-      SymbolOps.run(plan.program(), enc.ws, enc.srcCopy, symbolSize);
+      Tiling ws = Tiling.allocate(allocator, plan.slots(), symbolSize, bufs);
+      int spp = (int) Math.max(1, Math.min(k, Tiling.PIECE_BYTES / symbolSize));
+      long[] srcPiece = new long[(k + spp - 1) / spp];
+      long from = source.memoryAddress() + offset;
+      for (int p = 0; p < srcPiece.length; p++) {
+        int n = Math.min(spp, k - p * spp);
+        ArrowBuf b = allocator.buffer((long) n * symbolSize);
+        bufs.add(b);
+        srcPiece[p] = b.memoryAddress();
+        SymbolOps.copy(from + (long) p * spp * symbolSize, srcPiece[p], (long) n * symbolSize);
+      }
+      SourceBlockEncoder enc = new SourceBlockEncoder(plan, symbolSize, bufs, ws, srcPiece, spp);
+      SymbolOps.run(plan.program(), ws, from, symbolSize);
       ok = true;
       return enc;
     } finally {
       if (!ok) {
-        buf.close();
+        closeAll(bufs);
       }
+    }
+  }
+
+  private static void closeAll(java.util.List<ArrowBuf> bufs) {
+    for (ArrowBuf b : bufs) {
+      b.close();
     }
   }
 
@@ -132,7 +160,7 @@ public final class SourceBlockEncoder implements AutoCloseable {
     }
     int k = params.k();
     if (esi < k) {
-      SymbolOps.copy(srcCopy + (long) esi * symbolSize, address, symbolSize);
+      SymbolOps.copy(srcAddress(esi), address, symbolSize);
       return;
     }
     long isi = (long) esi + params.kPrime() - k;
@@ -159,7 +187,7 @@ public final class SourceBlockEncoder implements AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
-      buf.close();
+      closeAll(bufs);
     }
   }
 }

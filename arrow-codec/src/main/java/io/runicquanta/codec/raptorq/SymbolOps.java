@@ -7,9 +7,11 @@ import sun.misc.Unsafe;
  * Symbol arithmetic on off-heap memory addresses (RFC 6330 section 5.7.5) and the interpreter of
  * {@link SymbolProgram}s. XOR runs over whole 8-byte words with {@code Unsafe.getLong/putLong}
  * (unaligned access is fine on the platforms Arrow supports); GF(256) products process 8 octets per
- * step, either with the packed xtime for alpha or with the coefficient's 256-entry row of the product
- * table. No symbol byte passes through the Java heap. Stateless and thread safe; callers guarantee
- * that addresses are valid for the lengths given.
+ * step: the packed xtime for alpha, and for other coefficients the "planes" of {@link #multiFma}
+ * (x, alpha x, ..., alpha^7 x built by xtime in L1-sized chunks, then the planes a coefficient's bits
+ * select XORed together, RFC 6330 section 5.7.2); the per-octet product table remains only for the
+ * single multiply-adds the plans rarely contain. No symbol byte passes through the Java heap.
+ * Stateless and thread safe; callers guarantee that addresses are valid for the lengths given.
  */
 final class SymbolOps {
   private SymbolOps() {}
@@ -48,6 +50,12 @@ final class SymbolOps {
   /** dst = a ^ b, len bytes. */
   static void xor3(long a, long b, long dst, int len) {
     int i = 0;
+    for (; i + 32 <= len; i += 32) {
+      U.putLong(dst + i, U.getLong(a + i) ^ U.getLong(b + i));
+      U.putLong(dst + i + 8, U.getLong(a + i + 8) ^ U.getLong(b + i + 8));
+      U.putLong(dst + i + 16, U.getLong(a + i + 16) ^ U.getLong(b + i + 16));
+      U.putLong(dst + i + 24, U.getLong(a + i + 24) ^ U.getLong(b + i + 24));
+    }
     for (; i + 8 <= len; i += 8) {
       U.putLong(dst + i, U.getLong(a + i) ^ U.getLong(b + i));
     }
@@ -102,6 +110,36 @@ final class SymbolOps {
     }
   }
 
+  /**
+   * dst = c * dst, with the planes of {@link #multiFma} (scratch of 7 x min(len, PLANE_CHUNK)
+   * bytes at {@code planes}) instead of a table lookup per octet.
+   */
+  static void scale(int c, long dst, long planes, long[] addr, int len) {
+    if (c == 2 || c == 1) {
+      scale(c, dst, len);
+      return;
+    }
+    int pitch = Math.min(PLANE_CHUNK, len);
+    for (int off = 0; off < len; off += pitch) {
+      int n = Math.min(pitch, len - off);
+      long d = dst + off;
+      addr[0] = d;
+      for (int b = 1; b < 8; b++) {
+        addr[b] = planes + (long) (b - 1) * pitch;
+      }
+      buildPlanes(d, addr, n);
+      if ((c & 1) != 0) {
+        combinePlanes(c & ~1, addr, d, n); // d = d ^ (other terms)
+      } else {
+        int low = Integer.numberOfTrailingZeros(c);
+        copy(addr[low], d, n);
+        if ((c & ~(1 << low)) != 0) {
+          combinePlanes(c & ~(1 << low), addr, d, n);
+        }
+      }
+    }
+  }
+
   /** dst = c * dst. */
   static void scale(int c, long dst, int len) {
     int i = 0;
@@ -141,6 +179,7 @@ final class SymbolOps {
     long[] ops = prog.ops;
     long hBase = ws + prog.hdpcBase * stride;
     int h = prog.hdpcCount;
+    int ltBase = prog.hdpcBase + h;
     for (long op : ops) {
       int code = SymbolProgram.opcode(op);
       long d = ws + SymbolProgram.dst(op) * stride;
@@ -158,10 +197,14 @@ final class SymbolOps {
           mulCopy(SymbolProgram.coef(op), ws + SymbolProgram.src(op) * stride, d, len);
           break;
         case SymbolProgram.OP_SCALE:
-          scale(SymbolProgram.coef(op), d, len);
+          scale(SymbolProgram.coef(op), d, ws + prog.slots * stride, planeAddr, len);
           break;
         case SymbolProgram.OP_LOAD:
           copy(in + SymbolProgram.src(op) * inStride, d, len);
+          break;
+        case SymbolProgram.OP_XOR_IN:
+          xor3(in + (SymbolProgram.dst(op) - ltBase) * inStride,
+              ws + SymbolProgram.src(op) * stride, d, len);
           break;
         case SymbolProgram.OP_ZERO:
           zero(d, len);
@@ -185,72 +228,169 @@ final class SymbolOps {
     }
   }
 
+  /** Bytes of the source a fused multiply-add or scale processes at a time (planes stay in L1). */
+  static final int PLANE_CHUNK = 2048;
+
   /**
    * For j in 0..h-1: slot j (at hBase + j * stride) ^= coefs[co + j] * src. The products of the
-   * source with alpha^1..alpha^7 are formed once by packed xtime into 7 scratch slots ("planes",
-   * plane 0 is the source itself); each destination then takes the XOR of the planes its
-   * coefficient's bits select, word by word: no table lookup per octet, and the source is
-   * multiplied once for all H destinations.
+   * source with alpha^1..alpha^7 are formed by packed xtime into scratch ("planes", plane 0 is the
+   * source itself); each destination then takes the XOR of the planes its coefficient's bits
+   * select, word by word: no table lookup per octet, and the source is multiplied once for all H
+   * destinations. The work goes in chunks of {@link #PLANE_CHUNK} bytes, the seven planes of a
+   * chunk packed side by side at {@code planes}, so that they are written and read again while in
+   * the L1 cache (whole-symbol planes of 64 KiB spilled to L2 and beyond).
    */
   static void multiFma(
       long src, long hBase, long stride, long planes, byte[] coefs, int co, int h, long[] addr,
       int len) {
-    addr[0] = src;
-    long p1 = planes;
-    for (int b = 1; b < 8; b++) {
-      addr[b] = planes + (b - 1) * stride;
-    }
-    int i = 0;
-    for (; i + 8 <= len; i += 8) {
-      long x = U.getLong(src + i);
+    int pitch = Math.min(PLANE_CHUNK, len);
+    for (int off = 0; off < len; off += pitch) {
+      int n = Math.min(pitch, len - off);
+      long s0 = src + off;
+      addr[0] = s0;
       for (int b = 1; b < 8; b++) {
-        x = Gf256.xtimeWord(x);
-        U.putLong(p1 + (b - 1) * stride + i, x);
+        addr[b] = planes + (long) (b - 1) * pitch;
+      }
+      buildPlanes(s0, addr, n);
+      for (int j = 0; j < h; j++) {
+        int c = coefs[co + j] & 0xFF;
+        if (c != 0) {
+          combinePlanes(c, addr, hBase + j * stride + off, n);
+        }
       }
     }
-    for (; i < len; i++) {
-      int x = U.getByte(src + i) & 0xFF;
+  }
+
+  /** addr[b] = alpha^b * addr[0] for b in 1..7, n bytes. */
+  private static void buildPlanes(long s0, long[] addr, int n) {
+    long p1 = addr[1];
+    long p2 = addr[2];
+    long p3 = addr[3];
+    long p4 = addr[4];
+    long p5 = addr[5];
+    long p6 = addr[6];
+    long p7 = addr[7];
+    int i = 0;
+    // Four words at a time: four independent chains of seven xtimes keep the core busy (one chain
+    // alone is latency bound).
+    for (; i + 32 <= n; i += 32) {
+      long x = U.getLong(s0 + i);
+      long y = U.getLong(s0 + i + 8);
+      long z = U.getLong(s0 + i + 16);
+      long w = U.getLong(s0 + i + 24);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p1 + i, x);
+      U.putLong(p1 + i + 8, y);
+      U.putLong(p1 + i + 16, z);
+      U.putLong(p1 + i + 24, w);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p2 + i, x);
+      U.putLong(p2 + i + 8, y);
+      U.putLong(p2 + i + 16, z);
+      U.putLong(p2 + i + 24, w);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p3 + i, x);
+      U.putLong(p3 + i + 8, y);
+      U.putLong(p3 + i + 16, z);
+      U.putLong(p3 + i + 24, w);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p4 + i, x);
+      U.putLong(p4 + i + 8, y);
+      U.putLong(p4 + i + 16, z);
+      U.putLong(p4 + i + 24, w);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p5 + i, x);
+      U.putLong(p5 + i + 8, y);
+      U.putLong(p5 + i + 16, z);
+      U.putLong(p5 + i + 24, w);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p6 + i, x);
+      U.putLong(p6 + i + 8, y);
+      U.putLong(p6 + i + 16, z);
+      U.putLong(p6 + i + 24, w);
+      x = Gf256.xtimeWord(x);
+      y = Gf256.xtimeWord(y);
+      z = Gf256.xtimeWord(z);
+      w = Gf256.xtimeWord(w);
+      U.putLong(p7 + i, x);
+      U.putLong(p7 + i + 8, y);
+      U.putLong(p7 + i + 16, z);
+      U.putLong(p7 + i + 24, w);
+    }
+    for (; i + 8 <= n; i += 8) {
+      long x = Gf256.xtimeWord(U.getLong(s0 + i));
+      U.putLong(p1 + i, x);
+      x = Gf256.xtimeWord(x);
+      U.putLong(p2 + i, x);
+      x = Gf256.xtimeWord(x);
+      U.putLong(p3 + i, x);
+      x = Gf256.xtimeWord(x);
+      U.putLong(p4 + i, x);
+      x = Gf256.xtimeWord(x);
+      U.putLong(p5 + i, x);
+      x = Gf256.xtimeWord(x);
+      U.putLong(p6 + i, x);
+      x = Gf256.xtimeWord(x);
+      U.putLong(p7 + i, x);
+    }
+    for (; i < n; i++) {
+      int x = U.getByte(s0 + i) & 0xFF;
       for (int b = 1; b < 8; b++) {
         x = ((x << 1) ^ ((x >>> 7) * 0x11D)) & 0xFF;
-        U.putByte(p1 + (b - 1) * stride + i, (byte) x);
+        U.putByte(addr[b] + i, (byte) x);
       }
     }
-    for (int j = 0; j < h; j++) {
-      int c = coefs[co + j] & 0xFF;
-      if (c == 0) {
+  }
+
+  /** d ^= the XOR of the planes (addr[b]) selected by the bits b of c, n bytes. */
+  private static void combinePlanes(int c, long[] addr, long d, int n) {
+    int cnt = 0;
+    long a0 = 0;
+    long a1 = 0;
+    long a2 = 0;
+    long a3 = 0;
+    for (int b = 0; b < 8; b++) {
+      if (((c >>> b) & 1) == 0) {
         continue;
       }
-      long d = hBase + j * stride;
-      int n = 0;
-      long a0 = 0;
-      long a1 = 0;
-      long a2 = 0;
-      long a3 = 0;
-      for (int b = 0; b < 8; b++) {
-        if (((c >>> b) & 1) == 0) {
-          continue;
-        }
-        switch (n) {
-          case 0: a0 = addr[b]; break;
-          case 1: a1 = addr[b]; break;
-          case 2: a2 = addr[b]; break;
-          case 3: a3 = addr[b]; break;
-          default:
-            break;
-        }
-        n++;
+      switch (cnt) {
+        case 0: a0 = addr[b]; break;
+        case 1: a1 = addr[b]; break;
+        case 2: a2 = addr[b]; break;
+        case 3: a3 = addr[b]; break;
+        default:
+          break;
       }
-      if (n <= 4) {
-        xorPlanes(d, a0, a1, a2, a3, n, len);
-      } else {
-        // five or more bits: first four, then the rest
-        xorPlanes(d, a0, a1, a2, a3, 4, len);
-        int m = 0;
-        for (int b = 0; b < 8; b++) {
-          if (((c >>> b) & 1) != 0 && m++ >= 4) {
-            xor(addr[b], d, len);
-          }
-        }
+      cnt++;
+    }
+    if (cnt <= 4) {
+      xorPlanes(d, a0, a1, a2, a3, cnt, n);
+      return;
+    }
+    // five or more bits: first four, then the rest
+    xorPlanes(d, a0, a1, a2, a3, 4, n);
+    int m = 0;
+    for (int b = 0; b < 8; b++) {
+      if (((c >>> b) & 1) != 0 && m++ >= 4) {
+        xor(addr[b], d, n);
       }
     }
   }

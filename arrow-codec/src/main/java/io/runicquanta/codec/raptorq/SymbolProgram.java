@@ -28,6 +28,11 @@ final class SymbolProgram {
    * field = index of the coefficient vector).
    */
   static final int OP_MULTI_FMA = 10;
+  /**
+   * dst = input[dst - (hdpcBase + hdpcCount)] ^ slot[src]: an LT row's slot loaded from its input
+   * symbol and XORed in one pass (the input of LT row t sits in slot S + H + t).
+   */
+  static final int OP_XOR_IN = 11;
 
   static final int MAX_SLOTS = 1 << 26;
   private static final long MASK26 = (1L << 26) - 1;
@@ -84,10 +89,17 @@ final class SymbolProgram {
     return 32L + 8L * ops.length + coefs.length;
   }
 
-  /** Growable buffer of operations used while building. */
+  /**
+   * Growable buffer of operations used while building; starts from a pooled array (see {@link
+   * Scratch}) and hands it back, grown, through {@link #raw()}.
+   */
   static final class Builder {
-    private long[] ops = new long[1024];
+    private long[] ops;
     private int n;
+
+    Builder(long[] initial) {
+      this.ops = initial;
+    }
 
     void add(long op) {
       if (n == ops.length) {
@@ -104,8 +116,9 @@ final class SymbolProgram {
       return ops[i];
     }
 
-    long[] toArray() {
-      return Arrays.copyOf(ops, n);
+    /** The backing array (length at least {@link #size()}); the builder's owner may edit it. */
+    long[] raw() {
+      return ops;
     }
   }
 }

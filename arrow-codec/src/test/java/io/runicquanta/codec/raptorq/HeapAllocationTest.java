@@ -80,7 +80,11 @@ class HeapAllocationTest {
           100.0 * total / processed, processed);
       assertTrue(total < processed / 16,
           "heap allocated " + total + " B while processing " + processed + " B of symbols");
-      assertTrue(h2 - h1 + h4 - h3 < 256 * 1024,
+      // Not zero: the workspace and the source copy are allocated in pieces of at most 16 MiB
+      // (Tiling.PIECE_BYTES), and the allocator's pool builds its bookkeeping for sizes it has not
+      // served before (about 90 KB the first time, 224 B per buffer after, measured); symbol data
+      // through the heap would be at least the 128 MiB processed.
+      assertTrue(h2 - h1 + h4 - h3 < 1024 * 1024,
           "symbol work (excluding plans) allocated " + (h2 - h1 + h4 - h3) + " B");
     }
   }

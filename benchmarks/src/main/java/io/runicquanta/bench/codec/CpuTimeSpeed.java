@@ -13,7 +13,8 @@ import java.util.Locale;
  * reported as MB/s of object per CPU second, next to the XOR of the same bytes timed the same way.
  *
  * <p>Usage: {@code java --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks.jar
- * io.runicquanta.bench.codec.CpuTimeSpeed [runs]}.
+ * io.runicquanta.bench.codec.CpuTimeSpeed [runs]}; {@code -Dcells=1/1280,16/65532} limits the run
+ * to those cells (MiB/T).
  */
 public final class CpuTimeSpeed {
   private CpuTimeSpeed() {}
@@ -27,8 +28,12 @@ public final class CpuTimeSpeed {
         .append(" runs; MB/s of object per CPU second)\n\n");
     sb.append("| object / T | XOR | encode | x XOR | decode | x XOR | encode, cached plan |"
         + " decode, cached plan |\n|---|---|---|---|---|---|---|---|\n");
+    String only = System.getProperty("cells", "");
     for (int t : new int[] {1280, 65532}) {
       for (int mib : new int[] {1, 16, 64}) {
+        if (!only.isEmpty() && !("," + only + ",").contains("," + mib + "/" + t + ",")) {
+          continue;
+        }
         RaptorQBenchmark b = new RaptorQBenchmark();
         b.objectMiB = mib;
         b.symbolSize = t;
