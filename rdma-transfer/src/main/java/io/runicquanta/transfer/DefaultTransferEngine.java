@@ -80,7 +80,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
   private final AtomicLong keys = new AtomicLong(System.nanoTime() & 0xFFFF_FFFFL);
   private final ScheduledThreadPoolExecutor timer;
   private final LongAdder[] railBytes;
-  private final long[] railLoad;
+  /** Bytes on each rail; added by the pump, subtracted by finishing slices without the lock. */
+  private final java.util.concurrent.atomic.AtomicLongArray railLoad;
   private final boolean[] railClosed;
   private final Object lock = new Object();
   private final ArrayDeque<Slice> queue = new ArrayDeque<>();
@@ -89,7 +90,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
   /** Scratch lists of {@link #pump()}, used only by the thread that holds {@link #pumpWip}. */
   private final List<Slice> pumpIssue = new ArrayList<>();
   private final List<Slice> pumpNoRail = new ArrayList<>();
-  private long inFlightBytes;
+  /**
+   * Bytes in flight; added by the pump, subtracted by finishing slices without the lock (the pump
+   * may see a stale, higher value: it only waits longer, and every finish pumps again).
+   */
+  private final AtomicLong inFlightBytes = new AtomicLong();
   private int rotate;
   private volatile boolean closed;
 
@@ -103,7 +108,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     for (int i = 0; i < rails; i++) {
       railBytes[i] = new LongAdder();
     }
-    this.railLoad = new long[rails];
+    this.railLoad = new java.util.concurrent.atomic.AtomicLongArray(rails);
     this.railClosed = new boolean[rails];
     TransportProvider provider = b.registry.provider(b.transport);
     Throwable cause = provider.unavailabilityCause();
@@ -275,7 +280,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         slices.add(new Slice(r, off, (int) Math.min(slice, tr.length() - off)));
       }
     }
-    batch.all = CompletableFuture.allOf(batch.requests.toArray(new CompletableFuture<?>[0]));
+    batch.open.set(requests.size());
     long nanos = t.toNanos();
     synchronized (lock) {
       if (closed) {
@@ -296,15 +301,6 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         }
       }, nanos, TimeUnit.NANOSECONDS);
     }
-    batch.all.whenComplete((v, e) -> {
-      batch.timeoutTask.cancel(false);
-      synchronized (lock) {
-        active.remove(batch);
-      }
-      batch.outcome = e;
-      batch.allDone = true;
-      batch.trySettle();
-    });
     pump();
     return batch;
   }
@@ -371,7 +367,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
             queue.pollFirst();
             continue;
           }
-          if (inFlightBytes > 0 && inFlightBytes + s.length > maxBytesInFlight) {
+          long inFlight = inFlightBytes.get();
+          if (inFlight > 0 && inFlight + s.length > maxBytesInFlight) {
             break;
           }
           queue.pollFirst();
@@ -381,8 +378,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
             continue;
           }
           s.rail = rail;
-          inFlightBytes += s.length;
-          railLoad[rail] += s.length;
+          inFlightBytes.addAndGet(s.length);
+          railLoad.addAndGet(rail, s.length);
           issue.add(s);
         }
       }
@@ -406,9 +403,10 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       if (railClosed[r] || batch.isDead(r)) {
         continue;
       }
-      if (railLoad[r] < bestLoad) {
+      long load = railLoad.get(r);
+      if (load < bestLoad) {
         best = r;
-        bestLoad = railLoad[r];
+        bestLoad = load;
       }
     }
     return best;
@@ -437,10 +435,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     if (acquired) {
       ((DefaultSegment) r.req.local()).release();
     }
-    synchronized (lock) {
-      inFlightBytes -= s.length;
-      railLoad[s.rail] -= s.length;
-    }
+    inFlightBytes.addAndGet(-s.length);
+    railLoad.addAndGet(s.rail, -s.length);
     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     if (cause == null) {
       railBytes[s.rail].add(s.length);
@@ -549,7 +545,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
   private final class Batch implements TransferBatch {
     final List<CompletableFuture<Void>> requests;
     final RailFailedException[] dead;
-    CompletableFuture<Void> all;
+    /** Requests not yet done; the last one to finish runs {@link #allRequestsDone()}. */
+    final AtomicInteger open = new AtomicInteger();
+    /** The first failure of a request, reported by the batch future. */
+    final java.util.concurrent.atomic.AtomicReference<Throwable> firstFailure =
+        new java.util.concurrent.atomic.AtomicReference<>();
     /** Completes like {@link #all}, but only once no slice of this batch is still on a rail. */
     final CompletableFuture<Void> settled = new HelpingFuture();
     /** Slices handed to the transport and not yet finished. */
@@ -582,6 +582,26 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         }
       }
       return out;
+    }
+
+    /** Called once per request when its future completes, however it completes. */
+    void requestDone(Throwable failure) {
+      if (failure != null) {
+        firstFailure.compareAndSet(null, failure);
+      }
+      if (open.decrementAndGet() == 0) {
+        ScheduledFuture<?> t = timeoutTask;
+        if (t != null) {
+          t.cancel(false);
+        }
+        synchronized (lock) {
+          active.remove(this);
+        }
+        Throwable f = firstFailure.get();
+        outcome = f == null ? null : new CompletionException(f);
+        allDone = true;
+        trySettle();
+      }
     }
 
     /** Completes {@link #settled} once every request is done and the rails hold none of its slices. */
@@ -628,9 +648,30 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
    * machine. Non-blocking use (callbacks, {@code thenApply}) is unchanged.
    */
   private final class HelpingFuture extends CompletableFuture<Void> {
+    static final long TAIL_SPIN_NANOS = 200_000;
+
     private void help(boolean timed, long deadlineNanos) {
-      while (!isDone() && (!timed || System.nanoTime() - deadlineNanos < 0) && transport.help()) {
-        // ran one queued slice; its completion may have queued more
+      boolean helped = false;
+      long idleSince = 0;
+      while (!isDone() && (!timed || System.nanoTime() - deadlineNanos < 0)) {
+        if (transport.help()) {
+          // ran one queued slice; its completion may have queued more
+          helped = true;
+          idleSince = 0;
+          continue;
+        }
+        if (!helped) {
+          return;
+        }
+        // Nothing queued, but the rails are finishing the last slices (a copy of at most a slice,
+        // microseconds): spin a little rather than park and wait to be woken.
+        long now = System.nanoTime();
+        if (idleSince == 0) {
+          idleSince = now;
+        } else if (now - idleSince > TAIL_SPIN_NANOS) {
+          return;
+        }
+        Thread.onSpinWait();
       }
     }
 
@@ -655,12 +696,75 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     }
   }
 
-  /** A request's future, able to name its request for the engine. */
+  /**
+   * A request's future, able to name its request for the engine. It tells its batch when it
+   * completes (by the engine, a timeout, {@code cancel} or {@code close}), so a batch needs no
+   * {@code allOf} tree of futures: a counter per batch. Completing it in ways the engine cannot see
+   * ({@code completeAsync}, {@code obtrude*}) is refused.
+   */
   private static final class RequestFuture extends CompletableFuture<Void> {
+    private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<RequestFuture> COUNTED =
+        java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(RequestFuture.class, "counted");
     final Request request;
+    private volatile int counted;
 
     RequestFuture(Request request) {
       this.request = request;
+    }
+
+    private void done(Throwable failure) {
+      if (COUNTED.compareAndSet(this, 0, 1)) {
+        request.batch.requestDone(failure);
+      }
+    }
+
+    @Override
+    public boolean complete(Void value) {
+      boolean now = super.complete(value);
+      if (now) {
+        done(null);
+      }
+      return now;
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable ex) {
+      boolean now = super.completeExceptionally(ex);
+      if (now) {
+        done(ex);
+      }
+      return now;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean before = isDone();
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      if (cancelled && !before) {
+        done(new java.util.concurrent.CancellationException());
+      }
+      return cancelled;
+    }
+
+    @Override
+    public CompletableFuture<Void> completeAsync(java.util.function.Supplier<? extends Void> supplier,
+        java.util.concurrent.Executor executor) {
+      throw new UnsupportedOperationException("a transfer request's future is completed by its engine");
+    }
+
+    @Override
+    public CompletableFuture<Void> completeAsync(java.util.function.Supplier<? extends Void> supplier) {
+      throw new UnsupportedOperationException("a transfer request's future is completed by its engine");
+    }
+
+    @Override
+    public void obtrudeValue(Void value) {
+      throw new UnsupportedOperationException("a transfer request's future is completed by its engine");
+    }
+
+    @Override
+    public void obtrudeException(Throwable ex) {
+      throw new UnsupportedOperationException("a transfer request's future is completed by its engine");
     }
   }
 

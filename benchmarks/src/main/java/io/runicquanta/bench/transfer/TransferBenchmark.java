@@ -47,14 +47,17 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * </ul>
  *
  * Ratios: tcp and fabric against the socket baseline of the same size and direction, local against
- * memcpy of the same size. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
+ * memcpy of the same size. {@code -Drq.bench.sizes=65536,...} and {@code -Drq.bench.rails=1,...} pick
+ * cells. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
  * benchmarks/target/benchmarks.jar io.runicquanta.bench.transfer.TransferBenchmark}.
  */
 public final class TransferBenchmark {
   static final long BATCH_BYTES = 32L << 20;
   static final long SEGMENT_BYTES = 64L << 20;
-  static final long[] SIZES = {64L << 10, 1L << 20, 16L << 20};
-  static final int[] RAILS = {1, 2, 4};
+  static final long[] SIZES = java.util.Arrays.stream(System.getProperty("rq.bench.sizes", "65536,1048576,16777216")
+      .split(",")).mapToLong(Long::parseLong).toArray();
+  static final int[] RAILS = java.util.Arrays.stream(System.getProperty("rq.bench.rails", "1,2,4").split(","))
+      .mapToInt(Integer::parseInt).toArray();
   static final double SECONDS = Double.parseDouble(System.getProperty("rq.bench.seconds", "0.5"));
   static final int REPEATS = Integer.getInteger("rq.bench.repeats", 5);
 

@@ -220,7 +220,9 @@ final class LocalTransport implements Transport {
 
   /**
    * One rail: a thread that runs copies from a lock-free queue, spinning briefly before it parks so
-   * that back-to-back slices do not pay a wake-up each.
+   * that back-to-back slices do not pay a wake-up each. An idle lane parks until a slice arrives
+   * (it used to wake every millisecond, which on a machine with more threads than cores cost the
+   * working threads CPU time).
    */
   private final class Lane implements Runnable {
     static final int SPINS = 2000;
@@ -250,7 +252,9 @@ final class LocalTransport implements Transport {
         } else {
           parked = true;
           if (queue.isEmpty() && !closed) {
-            LockSupport.parkNanos(1_000_000L);
+            // submit() unparks a parked lane after queueing (it reads parked after its add, the lane
+            // reads the queue after setting parked), so this does not poll; the timeout is a backstop.
+            LockSupport.parkNanos(100_000_000L);
           }
           parked = false;
         }
