@@ -14,7 +14,8 @@ public final class TransferEngineBuilder {
   String name;
   String transport = "local";
   int rails = 1;
-  int sliceBytes = 64 << 10;
+  /** 0: the transport's {@link io.runicquanta.transfer.spi.Transport#preferredSliceBytes()}. */
+  int sliceBytes;
   long maxBytesInFlight = 64L << 20;
   Duration requestTimeout = Duration.ofSeconds(30);
   BufferAllocator allocator;
@@ -50,7 +51,12 @@ public final class TransferEngineBuilder {
     return this;
   }
 
-  /** Largest slice in bytes, 4 KiB..1 GiB; default 64 KiB. */
+  /**
+   * Largest slice in bytes, 4 KiB..1 GiB. Set, every request is cut into slices of exactly this size
+   * (the last one shorter). Unset (the default), the transport chooses (local 1 MiB, tcp 1 MiB,
+   * fabric 64 KiB) and a request is also cut into at least one slice per rail, and slices are kept
+   * small enough for two per rail to fit in {@link #maxBytesInFlight(long)} (never below 64 KiB).
+   */
   public TransferEngineBuilder sliceBytes(int sliceBytes) {
     if (sliceBytes < 4096 || sliceBytes > (1 << 30)) {
       throw new IllegalArgumentException("sliceBytes must be 4096..2^30, got " + sliceBytes);

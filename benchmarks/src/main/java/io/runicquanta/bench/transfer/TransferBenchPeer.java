@@ -62,6 +62,8 @@ public final class TransferBenchPeer {
     ByteBuffer ack = ByteBuffer.allocateDirect(1);
     while (true) {
       try (SocketChannel ch = server.accept()) {
+        // As on the client end and as the tcp transport does on both ends; buffer sizes stay the defaults.
+        ch.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
         while (true) {
           cmd.clear();
           while (cmd.hasRemaining()) {

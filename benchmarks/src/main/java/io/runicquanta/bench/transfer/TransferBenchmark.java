@@ -32,7 +32,10 @@ import org.apache.arrow.memory.util.MemoryUtil;
  *
  * <p>For each transfer size (64 KiB, 1 MiB, 16 MiB), direction (READ, WRITE) and rail count (1, 2,
  * 4) it runs back-to-back batches of {@code BATCH_BYTES} made of requests of that size, for {@code
- * rq.bench.seconds} (default 1.5) after a short warm-up, and reports GB/s (10^9 bytes/s):
+ * rq.bench.seconds} (default 0.5) after a warm-up of 30 % of that, and reports GB/s (10^9 bytes/s).
+ * Each cell runs {@code rq.bench.repeats} (default 5) iterations of the engine interleaved with as
+ * many of its baseline (same warm-up, same bytes, same request size) and reports the median of each,
+ * so a burst of load from other processes on the shared machine hits both sides alike:
  *
  * <ul>
  *   <li>{@code tcp} and {@code fabric} (provider {@code rq.bench.fabricProviders}, default {@code
@@ -44,16 +47,19 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * </ul>
  *
  * Ratios: tcp and fabric against the socket baseline of the same size and direction, local against
- * memcpy of the same size. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
+ * memcpy of the same size. {@code -Drq.bench.sizes=65536,...} and {@code -Drq.bench.rails=1,...} pick
+ * cells. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
  * benchmarks/target/benchmarks.jar io.runicquanta.bench.transfer.TransferBenchmark}.
  */
 public final class TransferBenchmark {
   static final long BATCH_BYTES = 32L << 20;
   static final long SEGMENT_BYTES = 64L << 20;
-  static final long[] SIZES = {64L << 10, 1L << 20, 16L << 20};
-  static final int[] RAILS = {1, 2, 4};
+  static final long[] SIZES = java.util.Arrays.stream(System.getProperty("rq.bench.sizes", "65536,1048576,16777216")
+      .split(",")).mapToLong(Long::parseLong).toArray();
+  static final int[] RAILS = java.util.Arrays.stream(System.getProperty("rq.bench.rails", "1,2,4").split(","))
+      .mapToInt(Integer::parseInt).toArray();
   static final double SECONDS = Double.parseDouble(System.getProperty("rq.bench.seconds", "0.5"));
-  static final int REPEATS = Integer.getInteger("rq.bench.repeats", 3);
+  static final int REPEATS = Integer.getInteger("rq.bench.repeats", 5);
 
   private TransferBenchmark() {}
 
@@ -101,12 +107,15 @@ public final class TransferBenchmark {
             Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
           for (long size : SIZES) {
             for (String op : new String[] {"WRITE", "READ"}) {
-              double g = 0;
-              double base = 0;
+              // Interleaved, median of REPEATS each: the machine is shared.
+              double[] gs = new double[REPEATS];
+              double[] bs = new double[REPEATS];
               for (int rep = 0; rep < REPEATS; rep++) {
-                base = Math.max(base, memcpy(root, size));
-                g = Math.max(g, engineRun(engine, local, target.descriptor(), op, size));
+                bs[rep] = memcpy(root, size);
+                gs[rep] = engineRun(engine, local, target.descriptor(), op, size);
               }
+              double g = median(gs);
+              double base = median(bs);
               memcpy.merge(size, base, Math::max);
               rows.add(new Row("local", op, size, rails, g, "memcpy", g / base));
             }
@@ -156,13 +165,15 @@ public final class TransferBenchmark {
               Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
             for (long size : SIZES) {
               for (String op : new String[] {"WRITE", "READ"}) {
-                // Interleave baseline and engine runs, best of REPEATS each: the machine is shared.
-                double g = 0;
-                double base = 0;
+                // Interleave baseline and engine runs, median of REPEATS each: the machine is shared.
+                double[] gs = new double[REPEATS];
+                double[] bs = new double[REPEATS];
                 for (int rep = 0; rep < REPEATS; rep++) {
-                  base = Math.max(base, socketRun(ch, mem, op, size));
-                  g = Math.max(g, engineRun(engine, local, remote, op, size));
+                  bs[rep] = socketRun(ch, mem, op, size);
+                  gs[rep] = engineRun(engine, local, remote, op, size);
                 }
+                double g = median(gs);
+                double base = median(bs);
                 socket.merge(op + "/" + size, base, Math::max);
                 rows.add(new Row(label, op, size, rails, g, "socket", g / base));
               }
@@ -251,6 +262,13 @@ public final class TransferBenchmark {
       bytes += BATCH_BYTES;
     } while (System.nanoTime() < end);
     return bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
   static String size(long s) {

@@ -35,6 +35,25 @@ public interface Transport extends AutoCloseable {
   CompletableFuture<Void> submit(int rail, SliceOp slice);
 
   /**
+   * Largest slice this transport wants when the engine's builder leaves {@code sliceBytes} unset.
+   * The engine still cuts a request into at least one slice per rail and keeps two slices per rail
+   * within its in-flight bound, so this is an upper limit. Default 64 KiB.
+   */
+  default int preferredSliceBytes() {
+    return 64 << 10;
+  }
+
+  /**
+   * Runs at most one slice that this transport has queued but not started, on the calling thread
+   * (a thread waiting for a batch calls it instead of parking while work is queued). Returns false
+   * when there was nothing the caller could run. The slice completes its future as if its rail ran
+   * it. Default: nothing to run.
+   */
+  default boolean help() {
+    return false;
+  }
+
+  /**
    * Closes one rail as if its link failed: its pending slices fail with {@link
    * io.runicquanta.transfer.RailFailedException}, later slices on it fail at once, and peers can no
    * longer reach this side through it. Idempotent.
