@@ -238,8 +238,6 @@ final class GridStore implements RqStore, AutoCloseable {
   static final String[] PHASES = {"caller waits for a slot", "PutStart (master)",
       "worker waits for PutStart", "encoder (intermediate symbols)", "symbols to staging", "CRC32C",
       "transfer", "manifest + PutEnds"};
-  /** Diagnostic (temporary A/B switch): PutStart before the encoder, on the worker. */
-  static final boolean SERIAL_PUT_START = Boolean.getBoolean("rq.stash.serialPutStart");
 
   private record SegInfo(String nodeId, SegmentDescriptor descriptor) {}
 
@@ -1061,9 +1059,6 @@ final class GridStore implements RqStore, AutoCloseable {
      * size (a known size hint gives exact sizes and stops at its last part).
      */
     private void reserveAhead(int next) {
-      if (SERIAL_PUT_START) {
-        return;
-      }
       int slots = allSlots.size();
       reservedUpTo = Math.max(reservedUpTo, next);
       if (reservedUpTo - next >= 2 * slots) {
@@ -1208,20 +1203,18 @@ final class GridStore implements RqStore, AutoCloseable {
               started.add(pk);
               phases.addAndGet(PH_PUT_START, System.nanoTime() - p0);
               return l;
-            }, SERIAL_PUT_START ? Runnable::run : masterCalls);
+            }, masterCalls);
           }
-          if (!SERIAL_PUT_START) {
-            // the intermediate symbols depend on the data and K only: compute them while the
-            // master places the part
-            int t = r.t();
-            long k = (size + t - 1) / t;
-            if (k * t > size) {
-              s.data.setZero(size, k * t - size);
-            }
-            long e0 = System.nanoTime();
-            enc = SourceBlockEncoder.create(work, plan((int) k), t, s.data, 0);
-            phases.addAndGet(PH_ENCODER, System.nanoTime() - e0);
+          // the intermediate symbols depend on the data and K only: compute them while the
+          // master places the part
+          int t = r.t();
+          long k = (size + t - 1) / t;
+          if (k * t > size) {
+            s.data.setZero(size, k * t - size);
           }
+          long e0 = System.nanoTime();
+          enc = SourceBlockEncoder.create(work, plan((int) k), t, s.data, 0);
+          phases.addAndGet(PH_ENCODER, System.nanoTime() - e0);
           long w0 = System.nanoTime();
           ObjectLayout l = join(put);
           long t1 = System.nanoTime();
