@@ -103,8 +103,15 @@ public final class StashRevealBenchmark {
           mbs.put("decode", mb / codec[1]);
 
           long t0 = System.nanoTime();
+          long cpu0 = cpuNanos();
+          Map<Long, Long> threads0 = threadCpu();
           StashResult sr = rq.stash("bench/table", root, StashOptions.defaults());
+          System.err.println("stash CPU by thread group: " + threadCpuDelta(threads0));
           double stashS = (System.nanoTime() - t0) / 1e9;
+          double stashCpu = (cpuNanos() - cpu0) / 1e9;
+          System.err.printf(Locale.ROOT, "codec encode: %.2f s wall, %.2f s process CPU; stash: %.2f"
+              + " s wall, %.2f s process CPU (%.2f cores busy); load average %s%n", codec[0],
+              codec[2], stashS, stashCpu, stashCpu / stashS, loadAverage());
           if (sr.size() != ipcLen) {
             throw new AssertionError("stashed " + sr.size() + " bytes, the IPC stream is " + ipcLen);
           }
@@ -256,13 +263,14 @@ public final class StashRevealBenchmark {
     return pos[0];
   }
 
-  /** @return seconds of codec encode and of codec decode over all blocks */
+  /** @return seconds of codec encode and of codec decode over all blocks, and process CPU seconds of the encode */
   static double[] codec(BufferAllocator a, ArrowBuf ipc, long len, long blockBytes, int t) {
     long kb = Math.max(1, blockBytes / t);
     long block = kb * t;
     Map<Integer, EncodingPlan> plans = new HashMap<>();
     double enc = 0;
     double dec = 0;
+    double encCpu = 0;
     try (ArrowBuf src = a.buffer(block); ArrowBuf out = a.buffer((kb + 64) * 4 * t);
         ArrowBuf back = a.buffer(block)) {
       for (long off = 0; off < len; off += block) {
@@ -274,6 +282,7 @@ public final class StashRevealBenchmark {
         }
         int s = (k + 3 + 2) / 3;
         long t0 = System.nanoTime();
+        long c0 = cpuNanos();
         EncodingPlan plan = plans.computeIfAbsent(k, EncodingPlan::forSourceSymbols);
         try (SourceBlockEncoder e = SourceBlockEncoder.create(a, plan, t, src, 0)) {
           for (int esi = 0; esi < 4 * s; esi++) {
@@ -281,6 +290,7 @@ public final class StashRevealBenchmark {
           }
         }
         enc += (System.nanoTime() - t0) / 1e9;
+        encCpu += (cpuNanos() - c0) / 1e9;
         int[] esis = new int[k + 2];
         for (int i = 0; i < esis.length; i++) {
           esis[i] = s + i;
@@ -295,6 +305,54 @@ public final class StashRevealBenchmark {
         }
       }
     }
-    return new double[] {enc, dec};
+    return new double[] {enc, dec, encCpu};
+  }
+
+  /** CPU time of this process (every thread), ns. */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** CPU ns of every live thread, by id. */
+  static Map<Long, Long> threadCpu() {
+    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<Long, Long> m = new HashMap<>();
+    for (long id : mx.getAllThreadIds()) {
+      long c = mx.getThreadCpuTime(id);
+      if (c >= 0) {
+        m.put(id, c);
+      }
+    }
+    return m;
+  }
+
+  /** CPU ms since {@code before}, summed by thread name with digits and node names removed. */
+  static String threadCpuDelta(Map<Long, Long> before) {
+    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Long> byGroup = new HashMap<>();
+    for (Map.Entry<Long, Long> e : threadCpu().entrySet()) {
+      var info = mx.getThreadInfo(e.getKey());
+      if (info == null) {
+        continue;
+      }
+      long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      String g = info.getThreadName().replaceAll("bench-sr-[0-9]+", "").replaceAll("[0-9a-f]{8}", "")
+          .replaceAll("[0-9]+", "#");
+      byGroup.merge(g, d, Long::sum);
+    }
+    StringBuilder sb = new StringBuilder();
+    byGroup.entrySet().stream().filter(e -> e.getValue() >= 20_000_000L)
+        .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+        .forEach(e -> sb.append(e.getKey()).append('=').append(e.getValue() / 1_000_000).append("ms "));
+    return sb.toString();
+  }
+
+  static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException e) {
+      return "unknown";
+    }
   }
 }
