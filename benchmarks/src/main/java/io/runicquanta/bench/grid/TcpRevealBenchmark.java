@@ -86,7 +86,7 @@ public final class TcpRevealBenchmark {
           "--discovery-port=" + DISCO, "--comm-port=" + COMM, "--port-range=10",
           "--segment-size=" + seg, "--transport=tcp", "--loss-tolerance=1",
           "--block-size=" + BLOCK, "--symbol-size=" + T, "--max-memory=512m",
-          "--repair-interval=0", "--failure-detection-timeout=10", "--exit-on-stdin-close"));
+          "--repair-interval=0", "--failure-detection-timeout=30", "--exit-on-stdin-close"));
       Path log = Path.of(System.getProperty("java.io.tmpdir"), "rq-tcp-bench-" + i + ".log");
       Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
       nodes.add(p);
