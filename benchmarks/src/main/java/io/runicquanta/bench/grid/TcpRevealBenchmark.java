@@ -64,6 +64,12 @@ public final class TcpRevealBenchmark {
   private static final int COMM = 44750;
   private static final int BLOCK = 8 << 20;
   private static final int T = 65532;
+  /**
+   * A tcp transfer that makes no progress this long fails (default 5 s): raised because on the
+   * shared 2-core machine JVM pauses of seconds made writes fail and parts be stored degraded
+   * (a write failure leaves a bad shard that the m = 1 kill then turns into DATA_LOSS).
+   */
+  private static final long STALL_MILLIS = 60_000;
 
   private TcpRevealBenchmark() {}
 
@@ -86,7 +92,8 @@ public final class TcpRevealBenchmark {
           "--discovery-port=" + DISCO, "--comm-port=" + COMM, "--port-range=10",
           "--segment-size=" + seg, "--transport=tcp", "--loss-tolerance=1",
           "--block-size=" + BLOCK, "--symbol-size=" + T, "--max-memory=512m",
-          "--repair-interval=0", "--failure-detection-timeout=30", "--exit-on-stdin-close"));
+          "--repair-interval=0", "--failure-detection-timeout=30", "--exit-on-stdin-close",
+          "--transport-option=tcp.stallMillis=" + STALL_MILLIS));
       Path log = Path.of(System.getProperty("java.io.tmpdir"), "rq-tcp-bench-" + i + ".log");
       Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
       nodes.add(p);
@@ -104,7 +111,8 @@ public final class TcpRevealBenchmark {
     System.setProperty("IGNITE_QUIET", "true");
     IgniteConfiguration c = LocalGrid.config("tcp-bench-client", DISCO, COMM, 10, 16, true);
     c.setPluginConfigurations(RqPluginConfiguration.builder().segmentSize(0).transport("tcp")
-        .transportOption("tcp.host", "127.0.0.1").hostMaster(false).lossTolerance(1)
+        .transportOption("tcp.host", "127.0.0.1")
+        .transportOption("tcp.stallMillis", Long.toString(STALL_MILLIS)).hostMaster(false).lossTolerance(1)
         .blockSize(BLOCK).symbolSize(T).concurrency(concurrency).maxMemory(1L << 30)
         .repairIntervalMillis(0).build());
     Map<String, Double> mbs = new HashMap<>();
