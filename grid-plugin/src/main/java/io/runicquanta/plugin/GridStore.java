@@ -181,8 +181,16 @@ final class GridStore implements RqStore, AutoCloseable {
   private final String localNodeId;
   private final Map<String, SegInfo> segments = new ConcurrentHashMap<>();
   private final Map<Integer, EncodingPlan> plans = new ConcurrentHashMap<>();
-  /** Shards that failed their checks when last read (segment@offset). */
+  /**
+   * Shards that failed their checks when last read here ({@link #badKey}: the checksum is part of
+   * the name, so a later shard of another object in the same space is not taken for it).
+   */
   private final Set<String> badShards = ConcurrentHashMap.newKeySet();
+
+  /** @return segment@offset#first ESI#CRC32C: names one shard of one object */
+  static String badKey(ShardLayout s) {
+    return s.segment() + "@" + s.offset() + "#" + s.firstEsi() + "#" + Integer.toHexString(s.crc32c());
+  }
   /** The node's maxMemory, reserved by operations before they allocate. */
   final MemoryBudget budget;
   /** Estimated off-heap bytes per block in flight, in blocks: data + encoder + staging. */
@@ -665,10 +673,10 @@ final class GridStore implements RqStore, AutoCloseable {
           if (why == null) {
             valid.set(i, true);
             validSymbols += s.esiCount();
-            badShards.remove(s.segment() + "@" + s.offset());
+            badShards.remove(badKey(s));
           } else {
             corrupt++;
-            boolean news = badShards.add(s.segment() + "@" + s.offset());
+            boolean news = badShards.add(badKey(s));
             LOG.warn("{}: shard {}@{} (ESIs {}+{}) is an erasure: {}", what, s.segment(),
                 s.offset(), s.firstEsi(), s.esiCount(), why);
             if (news && ok) {
@@ -772,7 +780,7 @@ final class GridStore implements RqStore, AutoCloseable {
               s.segment(), s.offset());
         }
       } catch (RuntimeException e) {
-        badShards.remove(s.segment() + "@" + s.offset()); // so that the next read reports it
+        badShards.remove(badKey(s)); // so that the next read reports it
         LOG.info("'{}' block {}: reporting shard {}@{} corrupt failed: {}", key, block,
             s.segment(), s.offset(), e.getMessage());
       }
@@ -1711,7 +1719,7 @@ final class GridStore implements RqStore, AutoCloseable {
           acc[0]++;
         }
         String at = s.segment() + "@" + s.offset();
-        boolean ok = alive(s.segment(), alive) && !badShards.contains(at) && !corrupt.contains(at);
+        boolean ok = alive(s.segment(), alive) && !badShards.contains(badKey(s)) && !corrupt.contains(at);
         if (ok) {
           perNode.merge(segment(s.segment()).nodeId(), s.esiCount(), Integer::sum);
           liveSymbols += s.esiCount();
@@ -1824,7 +1832,7 @@ final class GridStore implements RqStore, AutoCloseable {
       for (int i = 0; i < b.shards().size(); i++) {
         ShardLayout s = b.shards().get(i);
         if (lostSegs.contains(s.segment()) || !alive(s.segment(), alive)
-            || badShards.contains(s.segment() + "@" + s.offset())
+            || badShards.contains(badKey(s))
             || ri.getBlocks(0).getShards(i).getCorrupt()) {
           rq.addLostShards(i);
         }
@@ -1883,7 +1891,7 @@ final class GridStore implements RqStore, AutoCloseable {
         ok = true;
         for (int i : rq.getLostShardsList()) {
           ShardLayout s = b.shards().get(i);
-          badShards.remove(s.segment() + "@" + s.offset());
+          badShards.remove(badKey(s));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

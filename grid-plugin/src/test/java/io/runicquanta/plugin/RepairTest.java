@@ -189,7 +189,7 @@ class RepairTest {
     // a reader on another node finds it, decodes around it, and reports it
     GridStore reader = (GridStore) grid.store(1);
     assertArrayEquals(d, reader.revealBytes("scrub/a"));
-    assertTrue(reader.badShards().contains(bad.segment() + "@" + bad.offset()), reader.badShards().toString());
+    assertTrue(reader.badShards().contains(GridStore.badKey(bad)), reader.badShards().toString());
 
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (true) {
