@@ -115,6 +115,12 @@ final class NodeCommand implements Callable<Integer> {
   @Option(names = "--region-size", paramLabel = "BYTES", converter = Sizes.class, description = "Ignite data region cap for the master's caches (default 64m).")
   Long regionSize;
 
+  @Option(names = "--repair-interval", paramLabel = "MILLIS", description = "How often the repairer (on the master's node) looks for degraded objects besides right after a node loss; 0 turns self-healing off (default 5000).")
+  Long repairInterval;
+
+  @Option(names = "--repair-bandwidth", paramLabel = "BYTES", converter = Sizes.class, description = "Cap on the bytes per second self-healing writes, at least 1m (default 64m).")
+  Long repairBandwidth;
+
   @Option(names = "--failure-detection-timeout", paramLabel = "SECONDS", description = "Ignite failure detection timeout; raise it on busy machines (default 10).")
   Integer failureDetectionTimeout;
 
@@ -128,7 +134,7 @@ final class NodeCommand implements Callable<Integer> {
       "name", "discovery-addresses", "discovery-port", "comm-port", "port-range", "local-host",
       "segment-size", "transport", "rails", "transport-option", "failure-domain", "host-master",
       "master-port", "master-backups", "loss-tolerance", "block-size", "symbol-size", "max-memory", "region-size",
-      "exit-on-stdin-close", "failure-detection-timeout"));
+      "repair-interval", "repair-bandwidth", "exit-on-stdin-close", "failure-detection-timeout"));
 
   /** The settings after flags, file and defaults are merged. */
   record Resolved(
@@ -172,7 +178,10 @@ final class NodeCommand implements Callable<Integer> {
         .lossTolerance(m.get("loss-tolerance", lossTolerance, Integer::parseInt, 1))
         .blockSize(m.get("block-size", blockSize, v -> Sizes.parse("block-size", v), 8L << 20))
         .symbolSize(m.get("symbol-size", symbolSize, Integer::parseInt, 65532))
-        .maxMemory(m.get("max-memory", maxMemory, v -> Sizes.parse("max-memory", v), 256L << 20));
+        .maxMemory(m.get("max-memory", maxMemory, v -> Sizes.parse("max-memory", v), 256L << 20))
+        .repairIntervalMillis(m.get("repair-interval", repairInterval, Long::parseLong, 5_000L))
+        .repairBytesPerSecond(m.get("repair-bandwidth", repairBandwidth,
+            v -> Sizes.parse("repair-bandwidth", v), 64L << 20));
     if (t.equals("tcp")) {
       b.transportOption("tcp.host", host);
     } else if (t.equals("fabric") && !host.equals("127.0.0.1")) {

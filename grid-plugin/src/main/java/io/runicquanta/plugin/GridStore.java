@@ -36,6 +36,7 @@ import io.runicquanta.master.proto.PutStartRequest;
 import io.runicquanta.master.proto.Redundancy;
 import io.runicquanta.master.proto.RemoveRequest;
 import io.runicquanta.master.proto.ReplicaInfo;
+import io.runicquanta.master.proto.ReportCorruptRequest;
 import io.runicquanta.master.proto.BufHandle;
 import io.runicquanta.master.proto.ListDegradedRequest;
 import io.runicquanta.master.proto.RepairEndRequest;
@@ -164,7 +165,8 @@ import org.slf4j.LoggerFactory;
  * read as two requests (its header, then its symbols appended to one contiguous area), checked
  * (header fields against the layout, CRC32C of the symbols against the checksum the master
  * recorded at PutEnd); a shard failing any check, or whose read fails, is an erasure and never
- * data, and more shards are read. If the valid symbols are source ESIs 0..K-1 in order, the staging
+ * data, and more shards are read. A shard that was read but failed its checks is reported to the
+ * master (ReportCorrupt, off the reader's thread), which marks it so self-healing rebuilds it. If the valid symbols are source ESIs 0..K-1 in order, the staging
  * memory is the block; otherwise {@link ObjectDecoder} recovers it from whatever arrived (section
  * 5.4). Too few symbols: DATA_LOSS naming the object, the block and the symbols found. Reveal keeps
  * {@code concurrency} blocks in flight ahead of the reader, each in its own slot.
@@ -216,8 +218,16 @@ final class GridStore implements RqStore, AutoCloseable {
   private final String localNodeId;
   private final Map<String, SegInfo> segments = new ConcurrentHashMap<>();
   private final Map<Integer, EncodingPlan> plans = new ConcurrentHashMap<>();
-  /** Shards that failed their checks when last read (segment@offset). */
+  /**
+   * Shards that failed their checks when last read here ({@link #badKey}: the checksum is part of
+   * the name, so a later shard of another object in the same space is not taken for it).
+   */
   private final Set<String> badShards = ConcurrentHashMap.newKeySet();
+
+  /** @return segment@offset#first ESI#CRC32C: names one shard of one object */
+  static String badKey(ShardLayout s) {
+    return s.segment() + "@" + s.offset() + "#" + s.firstEsi() + "#" + Integer.toHexString(s.crc32c());
+  }
   /** The node's maxMemory, reserved by operations before they allocate. */
   final MemoryBudget budget;
   /** Estimated off-heap bytes per block in flight, in blocks: data + encoder + staging. */
@@ -757,12 +767,18 @@ final class GridStore implements RqStore, AutoCloseable {
           if (why == null) {
             valid.set(i, true);
             validSymbols += s.esiCount();
-            badShards.remove(s.segment() + "@" + s.offset());
+            badShards.remove(badKey(s));
           } else {
             corrupt++;
-            badShards.add(s.segment() + "@" + s.offset());
+            boolean news = badShards.add(badKey(s));
             LOG.warn("{}: shard {}@{} (ESIs {}+{}) is an erasure: {}", what, s.segment(),
                 s.offset(), s.firstEsi(), s.esiCount(), why);
+            if (news && ok) {
+              // its node answered with bad bytes: the shard itself is damaged, so the master
+              // marks it and self-healing rebuilds it (a failed read may be the node's death,
+              // which the master learns from discovery)
+              reportCorrupt(layout.key(), b.id(), s, why);
+            }
           }
         }
       }
@@ -840,6 +856,47 @@ final class GridStore implements RqStore, AutoCloseable {
         throw dataLoss(what, b, k, validSymbols, lost, corrupt, undecodable);
       }
     }
+  }
+
+  /**
+   * Tells the master, off the caller's thread, that a shard failed its checks on a live node
+   * (ReportCorrupt); failures are only logged: the next reader that finds it reports it again.
+   */
+  private void reportCorrupt(String key, int block, ShardLayout s, String why) {
+    Runnable r = () -> {
+      try {
+        boolean marked = call("report corrupt shard of '" + key + "'", st -> st.reportCorrupt(
+            ReportCorruptRequest.newBuilder().setKey(key).setBlockId(block)
+                .setSegmentName(s.segment()).setOffset(s.offset()).setReason(why).build()))
+            .getNewlyMarked();
+        if (marked) {
+          LOG.info("'{}' block {}: shard {}@{} reported corrupt to the master", key, block,
+              s.segment(), s.offset());
+        }
+      } catch (RuntimeException e) {
+        badShards.remove(badKey(s)); // so that the next read reports it
+        LOG.info("'{}' block {}: reporting shard {}@{} corrupt failed: {}", key, block,
+            s.segment(), s.offset(), e.getMessage());
+      }
+    };
+    try {
+      workers.execute(r);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the node is stopping
+    }
+  }
+
+  /** @return "segment@offset" of the shards the master has marked corrupt */
+  static Set<String> corruptShards(ReplicaInfo ri) {
+    Set<String> out = new HashSet<>();
+    for (var b : ri.getBlocksList()) {
+      for (BufHandle h : b.getShardsList()) {
+        if (h.getCorrupt()) {
+          out.add(h.getSegmentName() + "@" + h.getOffset());
+        }
+      }
+    }
+    return out;
   }
 
   private static RqException dataLoss(String what, BlockLayout b, int k, int valid, int lost,
@@ -1884,7 +1941,7 @@ final class GridStore implements RqStore, AutoCloseable {
         continue;
       }
       try {
-        out.add(stat(LayoutProtos.fromProto(ri)));
+        out.add(stat(ri));
       } catch (RqException e) {
         if (e.code() != RqException.Code.NOT_FOUND) {
           throw e;
@@ -1898,15 +1955,17 @@ final class GridStore implements RqStore, AutoCloseable {
   @Override
   public ObjectStat stat(String key) {
     checkKey(key);
-    return stat(manifestLayout(key));
+    return stat(call("stat '" + key + "'",
+        st -> st.getReplicaList(GetReplicaListRequest.newBuilder().setKey(key).build())).getReplica());
   }
 
-  private ObjectStat stat(ObjectLayout ml) {
+  private ObjectStat stat(ReplicaInfo mri) {
+    ObjectLayout ml = LayoutProtos.fromProto(mri);
     String key = ml.key();
     Set<String> alive = aliveNodes();
     int[] acc = new int[3]; // shards, lost shards, min tolerance
     acc[2] = Integer.MAX_VALUE;
-    account(ml, alive, acc, false);
+    account(ml, alive, acc, false, corruptShards(mri));
     int blocks = 0;
     long size = ml.size();
     String type = "unknown";
@@ -1929,7 +1988,8 @@ final class GridStore implements RqStore, AutoCloseable {
             acc[2] = -1;
             continue;
           }
-          account(LayoutProtos.fromProto(it.getReplica()), alive, acc, true);
+          account(LayoutProtos.fromProto(it.getReplica()), alive, acc, true,
+              corruptShards(it.getReplica()));
         }
       }
     } catch (RqException e) {
@@ -1944,7 +2004,8 @@ final class GridStore implements RqStore, AutoCloseable {
   }
 
   /** Adds the shards and lost shards of a layout; lowers the tolerance to its worst block. */
-  private void account(ObjectLayout l, Set<String> alive, int[] acc, boolean countShards) {
+  private void account(ObjectLayout l, Set<String> alive, int[] acc, boolean countShards,
+      Set<String> corrupt) {
     for (BlockLayout b : l.blocks()) {
       // live symbols per node: a node loss takes all of its shards (self-healing may add a
       // second shard of a block to a node)
@@ -1954,7 +2015,8 @@ final class GridStore implements RqStore, AutoCloseable {
         if (countShards) {
           acc[0]++;
         }
-        boolean ok = alive(s.segment(), alive) && !badShards.contains(s.segment() + "@" + s.offset());
+        String at = s.segment() + "@" + s.offset();
+        boolean ok = alive(s.segment(), alive) && !badShards.contains(badKey(s)) && !corrupt.contains(at);
         if (ok) {
           perNode.merge(segment(s.segment()).nodeId(), s.esiCount(), Integer::sum);
           liveSymbols += s.esiCount();
@@ -2005,7 +2067,7 @@ final class GridStore implements RqStore, AutoCloseable {
         objects++;
       }
       int[] acc = {0, 0, Integer.MAX_VALUE};
-      account(l, alive, acc, true);
+      account(l, alive, acc, true, corruptShards(ri));
       if (acc[1] > 0) {
         if (internal) {
           String rest = l.key().substring(Manifest.INTERNAL_PREFIX.length());
@@ -2027,7 +2089,8 @@ final class GridStore implements RqStore, AutoCloseable {
 
   /**
    * Repairs every block of master object {@code key} (a part or a manifest) that has shards on
-   * lost segments, on nodes that left, or that failed their checks when last read here: reads K
+   * lost segments, on nodes that left, marked corrupt by the master (ReportCorrupt), or that
+   * failed their checks when last read here: reads K
    * (+ margin) valid symbols through {@link #readObject}, recovers the source block, asks the
    * master for regions with fresh ESIs (RepairStart), encodes those repair symbols, writes them
    * through the transfer engine (each region paced by {@code bucket}) and swaps them in
@@ -2066,7 +2129,8 @@ final class GridStore implements RqStore, AutoCloseable {
       for (int i = 0; i < b.shards().size(); i++) {
         ShardLayout s = b.shards().get(i);
         if (lostSegs.contains(s.segment()) || !alive(s.segment(), alive)
-            || badShards.contains(s.segment() + "@" + s.offset())) {
+            || badShards.contains(badKey(s))
+            || ri.getBlocks(0).getShards(i).getCorrupt()) {
           rq.addLostShards(i);
         }
       }
@@ -2124,7 +2188,7 @@ final class GridStore implements RqStore, AutoCloseable {
         ok = true;
         for (int i : rq.getLostShardsList()) {
           ShardLayout s = b.shards().get(i);
-          badShards.remove(s.segment() + "@" + s.offset());
+          badShards.remove(badKey(s));
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

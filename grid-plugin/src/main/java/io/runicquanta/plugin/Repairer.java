@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * Right after a topology change (polled every 100 ms: the topology version) and otherwise every
  * {@link RqPluginConfiguration#repairIntervalMillis()}: ListSegments for the lost segments,
- * ListDegraded for the objects (parts and manifests) with shards on them, and for each, {@link
+ * ListDegraded for the objects (parts and manifests) with shards on them or with shards a reader
+ * reported corrupt (a reader that finds a shard failing its header or CRC32C check on a live node
+ * calls ReportCorrupt, and the master marks the shard in the layout), and for each, {@link
  * GridStore#repairObject}: read K (+ margin) valid symbols from live shards, recover the source
  * block, RepairStart (regions on live nodes with fresh ESIs), encode and write the new symbols,
  * RepairEnd (an atomic swap in the master). An object that fails is logged and tried again next
@@ -144,15 +146,13 @@ final class Repairer implements AutoCloseable {
         lost.add(it.getSegment().getName());
       }
     }
-    if (lost.isEmpty()) {
-      return false;
-    }
+    // objects with shards marked corrupt (ReportCorrupt) are listed even when no node is lost
     ListDegradedResponse d = store.call("repair: list degraded", s -> s.listDegraded(
         ListDegradedRequest.newBuilder().setLimit(BATCH).build()));
     if (d.getItemsCount() == 0) {
       return false;
     }
-    LOG.info("repair pass: {} degraded objects{}, lost segments {}", d.getItemsCount(),
+    LOG.info("repair pass: {} degraded objects{}, lost segments {} (and shards reported corrupt)", d.getItemsCount(),
         d.getTruncated() ? " (more follow)" : "", lost);
     int done = 0;
     for (ListDegradedResponse.Item it : d.getItemsList()) {

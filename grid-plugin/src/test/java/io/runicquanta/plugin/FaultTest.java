@@ -82,8 +82,8 @@ class FaultTest {
 
     assertArrayEquals(data, reveal(rq, "c/1"));
     assertArrayEquals(data, reveal(store(2), "c/1"));
-    assertTrue(rq.badShards().contains(s0.segment() + "@" + s0.offset()), rq.badShards().toString());
-    assertTrue(rq.badShards().contains(s1.segment() + "@" + s1.offset()), rq.badShards().toString());
+    assertTrue(rq.badShards().contains(GridStore.badKey(s0)), rq.badShards().toString());
+    assertTrue(rq.badShards().contains(GridStore.badKey(s1)), rq.badShards().toString());
     ObjectStat st = rq.stat("c/1");
     assertEquals(2, st.lostShards(), st.toString());
     assertEquals("DEGRADED", st.health(), st.toString());

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.runicquanta.codec.layout.BlockLayout;
+import io.runicquanta.codec.layout.ObjectLayout;
+import io.runicquanta.codec.layout.ShardLayout;
 import io.runicquanta.master.MasterCaches;
 import io.runicquanta.testing.SplitMix64;
 import java.util.Locale;
@@ -12,14 +15,19 @@ import org.apache.ignite.Ignite;
 import org.apache.ignite.Ignition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Self-healing, in one JVM: 5 server nodes, local transport, m = 1, a repair cap of 1 MiB/s. A
  * node stops; the object is then DEGRADED with tolerance 0 (a second loss would lose data); the
  * repairer on the master's node writes new repair symbols (fresh ESIs) at no more than the cap;
  * the object is HEALTHY again; a second node stops and the object still comes back byte-identical.
+ * Then a shard corrupted on a live node: the reader reports it, the repairer replaces it.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RepairTest {
   static final long CAP = 1L << 20;
   static PluginGrid grid;
@@ -71,6 +79,7 @@ class RepairTest {
   }
 
   @Test
+  @Order(1)
   void repairRestoresToleranceSoASecondNodeLossIsSurvived() throws Exception {
     RqStore rq = grid.store(0);
     byte[] big = SplitMix64.bytes(501, 12 * 65536 * 16 + 12345); // 193 parts of 64 KiB
@@ -138,5 +147,75 @@ class RepairTest {
     assertArrayEquals(small, grid.store(1).revealBytes("heal/small"));
     assertTrue(rq.remove("heal/big"));
     assertTrue(rq.remove("heal/small"));
+  }
+
+  /** The node whose segment has this name. */
+  static Ignite owner(String segment) {
+    for (Ignite n : grid.nodes) {
+      RqPlugin p = RqPlugin.of(n);
+      if (p.segment() != null && p.segment().name().equals(segment)) {
+        return n;
+      }
+    }
+    throw new AssertionError("no live node holds segment " + segment);
+  }
+
+  /**
+   * A source shard of a part is damaged in its (live) node's segment: a reveal is still correct,
+   * the reader reports the shard to the master, and the repairer replaces it with new repair
+   * symbols (fresh ESIs), so the object is back at full tolerance and the bad shard is gone from
+   * the placement. Runs after the node-loss test (3 nodes left).
+   */
+  @Test
+  @Order(2)
+  void aShardFailingItsChecksOnALiveNodeIsReportedAndRebuilt() throws Exception {
+    GridStore rq = (GridStore) grid.store(0);
+    byte[] d = SplitMix64.bytes(503, 3 * 65536 + 99);
+    rq.stash("scrub/a", d, StashOptions.defaults());
+    Manifest mf = rq.manifest("scrub/a");
+    String part = mf.partKey(1);
+    BlockLayout b0 = rq.master.getReplicaList(part).blocks().get(0);
+    ShardLayout bad = b0.shards().stream().filter(s -> s.firstEsi() == 0).findFirst().orElseThrow();
+    int maxEsi = 0;
+    for (ShardLayout s : b0.shards()) {
+      maxEsi = Math.max(maxEsi, s.firstEsi() + s.esiCount());
+    }
+    var seg = RqPlugin.of(owner(bad.segment())).segment().buffer();
+    long at = bad.offset() + ShardLayout.HEADER_BYTES + 17;
+    seg.setByte(at, seg.getByte(at) ^ 0x10);
+    ObjectStat s0 = rq.stat("scrub/a");
+    assertEquals("HEALTHY", s0.health(), "nobody has read the shard yet: " + s0);
+
+    // a reader on another node finds it, decodes around it, and reports it
+    GridStore reader = (GridStore) grid.store(1);
+    assertArrayEquals(d, reader.revealBytes("scrub/a"));
+    assertTrue(reader.badShards().contains(GridStore.badKey(bad)), reader.badShards().toString());
+
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (true) {
+      ObjectLayout now = rq.master.getReplicaList(part);
+      boolean stillThere = now.blocks().get(0).shards().stream()
+          .anyMatch(s -> s.segment().equals(bad.segment()) && s.offset() == bad.offset());
+      ObjectStat st = rq.stat("scrub/a");
+      if (!stillThere) {
+        assertEquals(0, st.lostShards(), st.toString());
+        assertEquals(1, st.tolerableNow(), st.toString());
+        assertEquals("HEALTHY", st.health(), st.toString());
+        assertFalse(st.repairing(), st.toString());
+        boolean fresh = false;
+        for (ShardLayout s : now.blocks().get(0).shards()) {
+          fresh |= s.firstEsi() >= maxEsi;
+        }
+        assertTrue(fresh, "new repair symbols have fresh ESIs: " + now.blocks().get(0).shards());
+        break;
+      }
+      assertTrue(System.nanoTime() < deadline, "the corrupt shard was not replaced in 60 s: " + st);
+      Thread.sleep(100);
+    }
+    // every node reads it, now through the rebuilt shard set
+    for (int i = 0; i < grid.nodes.size(); i++) {
+      assertArrayEquals(d, grid.store(i).revealBytes("scrub/a"), "from node " + i);
+    }
+    assertTrue(rq.remove("scrub/a"));
   }
 }

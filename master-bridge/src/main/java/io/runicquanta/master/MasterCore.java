@@ -1250,6 +1250,8 @@ final class MasterCore implements AutoCloseable {
   private long lostTopVer = -1;
   /** Open repairs, "key\n block id" to deadline; lock held. */
   private final HashMap<String, Long> openRepairs = new HashMap<>();
+  /** Keys that may have a shard marked corrupt (a superset: cleaned by ListDegraded); lock held. */
+  private final java.util.Set<String> corruptKeys = new java.util.HashSet<>();
 
   private static boolean isNodeUuid(String id) {
     if (id.length() != 36) {
@@ -1334,6 +1336,81 @@ final class MasterCore implements AutoCloseable {
       if (!b.getRepairId().isEmpty()) {
         openRepairs.put(repairKey(key, b.getBlockId()), b.getRepairDeadlineUnixMs());
       }
+      for (BufHandle h : b.getShardsList()) {
+        if (h.getCorrupt()) {
+          corruptKeys.add(key);
+        }
+      }
+    }
+  }
+
+  /** @return true if a shard of the layout is marked corrupt */
+  private static boolean hasCorrupt(ReplicaInfo r) {
+    for (BlockPlacement b : r.getBlocksList()) {
+      for (BufHandle h : b.getShardsList()) {
+        if (h.getCorrupt()) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Marks a shard of a complete object corrupt (a reader found its header or CRC32C wrong on a
+   * live node): it then counts as lost in ListDegraded, and the repairer replaces it. The mark is
+   * part of the stored layout, so it survives a failover; RepairEnd drops it with the shard.
+   *
+   * @return once durable, true if newly marked, false if it was marked already; fails with
+   *     NOT_FOUND (no such object or no such shard: removed, or already replaced),
+   *     FAILED_PRECONDITION (the object is still being written), INVALID_ARGUMENT (no such block)
+   */
+  CompletableFuture<Boolean> reportCorrupt(String key, int block, String segment, long offset,
+      String reason) {
+    checkKey(key);
+    synchronized (lock) {
+      alive();
+      ObjectRecord rec = objs.get(key);
+      if (rec == null) {
+        return failAfter(dep(key), MasterException.notFound(
+            "no object with key '" + key + "' (removed?); nothing to mark corrupt"));
+      }
+      if (rec.status() != ObjectRecord.COMPLETE) {
+        return failAfter(dep(key), MasterException.precondition("object '" + key
+            + "' is still being written; only shards of complete objects can be reported corrupt"));
+      }
+      ReplicaInfo stored = parse(rec.layout());
+      int bi = blockIndex(stored, block);
+      if (bi < 0) {
+        return failAfter(dep(key), MasterException.invalid("object '" + key + "' has no block "
+            + block + "; its blocks are 0.." + (stored.getBlocksCount() - 1)));
+      }
+      BlockPlacement b = stored.getBlocks(bi);
+      int si = -1;
+      for (int i = 0; i < b.getShardsCount(); i++) {
+        if (b.getShards(i).getSegmentName().equals(segment) && b.getShards(i).getOffset() == offset) {
+          si = i;
+          break;
+        }
+      }
+      if (si < 0) {
+        return failAfter(dep(key), MasterException.notFound("block " + block + " of '" + key
+            + "' has no shard at " + segment + "@" + offset + " (already replaced?)"));
+      }
+      if (b.getShards(si).getCorrupt()) {
+        return valueAfter(dep(key), false);
+      }
+      ReplicaInfo ns = stored.toBuilder().setBlocks(bi, b.toBuilder()
+          .setShards(si, b.getShards(si).toBuilder().setCorrupt(true))).build();
+      ObjectRecord nr = new ObjectRecord(rec.status(), rec.size(), rec.putDeadlineMillis(),
+          rec.shardCount(), ns.toByteArray(), rec.crc32c());
+      objs.put(key, nr);
+      putObj(key, nr);
+      corruptKeys.add(key);
+      LOG.warn("shard {}@{} (ESIs {}+{}) of '{}' block {} reported corrupt ({}); it counts as lost"
+          + " until repaired", segment, offset, b.getShards(si).getFirstEsi(),
+          b.getShards(si).getEsiCount(), key, block, reason == null || reason.isEmpty() ? "no reason given" : reason);
+      return valueAfter(open.seq, true);
     }
   }
 
@@ -1429,6 +1506,7 @@ final class MasterCore implements AutoCloseable {
     int max = limit <= 0 ? cfg.maxRegexMatches() : Math.min(limit, cfg.maxRegexMatches());
     java.util.Set<String> lost;
     java.util.Set<String> repairing = new java.util.HashSet<>();
+    List<String> corrupt;
     synchronized (lock) {
       alive();
       refreshLost();
@@ -1436,10 +1514,30 @@ final class MasterCore implements AutoCloseable {
       for (String rk : openRepairs.keySet()) {
         repairing.add(rk.substring(0, rk.lastIndexOf('\n')));
       }
+      // forget keys whose corrupt shards were replaced or which were removed
+      for (Iterator<String> it = corruptKeys.iterator(); it.hasNext(); ) {
+        ObjectRecord r = objs.get(it.next());
+        if (r == null || !hasCorrupt(parse(r.layout()))) {
+          it.remove();
+        }
+      }
+      corrupt = new ArrayList<>(corruptKeys);
     }
     List<Degraded> out = new ArrayList<>();
-    if (!lost.isEmpty()) {
-      for (Map.Entry<String, ObjectRecord> e : objs.entrySet()) {
+    if (!lost.isEmpty() || !corrupt.isEmpty()) {
+      // without lost segments only the objects with corrupt shards need a look
+      Iterable<Map.Entry<String, ObjectRecord>> scan = objs.entrySet();
+      if (lost.isEmpty()) {
+        Map<String, ObjectRecord> some = new HashMap<>();
+        for (String k : corrupt) {
+          ObjectRecord r = objs.get(k);
+          if (r != null) {
+            some.put(k, r);
+          }
+        }
+        scan = some.entrySet();
+      }
+      for (Map.Entry<String, ObjectRecord> e : scan) {
         if (e.getValue().status() != ObjectRecord.COMPLETE || (p != null && !p.matches(e.getKey()))) {
           continue;
         }
@@ -1450,7 +1548,7 @@ final class MasterCore implements AutoCloseable {
           boolean hit = false;
           for (BufHandle h : b.getShardsList()) {
             total++;
-            if (lost.contains(h.getSegmentName())) {
+            if (h.getCorrupt() || lost.contains(h.getSegmentName())) {
               lostShards++;
               hit = true;
             }

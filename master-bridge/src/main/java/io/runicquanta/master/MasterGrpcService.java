@@ -437,6 +437,15 @@ final class MasterGrpcService extends MasterServiceGrpc.MasterServiceImplBase {
         r -> io.runicquanta.master.proto.RepairRevokeResponse.getDefaultInstance());
   }
 
+  @Override
+  public void reportCorrupt(
+      io.runicquanta.master.proto.ReportCorruptRequest req,
+      StreamObserver<io.runicquanta.master.proto.ReportCorruptResponse> obs) {
+    reply(obs, () -> core.reportCorrupt(req.getKey(), req.getBlockId(), req.getSegmentName(),
+            req.getOffset(), req.getReason()),
+        r -> io.runicquanta.master.proto.ReportCorruptResponse.newBuilder().setNewlyMarked(r).build());
+  }
+
   private void checkBatch(int n) {
     core.checkBatchSize(n);
   }

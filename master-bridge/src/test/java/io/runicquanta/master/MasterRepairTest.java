@@ -21,6 +21,7 @@ import io.runicquanta.master.proto.RepairRevokeRequest;
 import io.runicquanta.master.proto.RepairStartRequest;
 import io.runicquanta.master.proto.RepairStartResponse;
 import io.runicquanta.master.proto.ReplicaInfo;
+import io.runicquanta.master.proto.ReportCorruptRequest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -293,6 +294,69 @@ class MasterRepairTest {
       ex.shutdownNow();
     }
     System.out.println("repair vs remove: RepairEnd first in " + repairsWon + " of 12 races");
+    assertEquals(List.of(), grid.core().checkConsistency());
+  }
+
+  private boolean report(String key, int block, BufHandle h) {
+    return c.call(s -> s.reportCorrupt(ReportCorruptRequest.newBuilder().setKey(key).setBlockId(block)
+        .setSegmentName(h.getSegmentName()).setOffset(h.getOffset()).setReason("test").build()))
+        .getNewlyMarked();
+  }
+
+  @Test
+  void aShardReportedCorruptIsListedDegradedAndReplacedWithFreshEsis() {
+    store("bad/a", 300_000);
+    store("bad/b", 200_000);
+    ReplicaInfo r0 = replica("bad/a");
+    var b0 = r0.getBlocks(0);
+    int maxEsi = 0;
+    for (BufHandle h : b0.getShardsList()) {
+      maxEsi = Math.max(maxEsi, h.getFirstEsi() + h.getEsiCount());
+      assertFalse(h.getCorrupt());
+    }
+    // no node lost: nothing degraded
+    assertEquals(0, c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItemsCount());
+    BufHandle bad = b0.getShards(1);
+    assertTrue(report("bad/a", 0, bad));
+    assertFalse(report("bad/a", 0, bad), "a second report is no news");
+    // errors: unknown key, block, shard
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> report("bad/none", 0, bad)));
+    assertEquals(Status.Code.INVALID_ARGUMENT, MasterServiceTest.code(() -> report("bad/a", 3, bad)));
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(
+        () -> report("bad/a", 0, bad.toBuilder().setOffset(bad.getOffset() + 1).build())));
+    // readers see the mark; ListDegraded lists the object with the shard among the lost ones
+    assertTrue(replica("bad/a").getBlocks(0).getShards(1).getCorrupt());
+    ListDegradedResponse d = c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance()));
+    assertEquals(1, d.getItemsCount(), d.toString());
+    assertEquals("bad/a", d.getItems(0).getKey());
+    assertEquals(1, d.getItems(0).getLostShards());
+    assertEquals(List.of(0), d.getItems(0).getDegradedBlocksList());
+    assertEquals(List.of(), grid.core().checkConsistency(), "the mark is stored");
+
+    // repaired like a lost shard: fresh ESIs, the corrupt shard leaves the block, space freed
+    RepairStartResponse rep = start("bad/a", 0, 1);
+    assertTrue(rep.getShardsCount() > 0);
+    for (BufHandle h : rep.getShardsList()) {
+      assertTrue(h.getFirstEsi() >= maxEsi, "ESI " + h.getFirstEsi() + " reused (max " + maxEsi + ")");
+    }
+    end("bad/a", 0, rep, 0x2000);
+    var b1 = replica("bad/a").getBlocks(0);
+    for (BufHandle h : b1.getShardsList()) {
+      assertFalse(h.getCorrupt(), h.toString());
+      assertFalse(h.getSegmentName().equals(bad.getSegmentName()) && h.getOffset() == bad.getOffset(),
+          "the corrupt shard is still in the placement: " + b1);
+    }
+    assertEquals(b0.getShardsCount() - 1 + rep.getShardsCount(), b1.getShardsCount());
+    assertEquals(0, c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItemsCount());
+    // its space went back: the allocators rebuilt from the caches agree with the master's
+    assertEquals(List.of(), grid.core().checkConsistency());
+    // a report on a replaced shard: NOT_FOUND
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> report("bad/a", 0, bad)));
+    // a marked object that is removed is no longer listed
+    assertTrue(report("bad/b", 0, replica("bad/b").getBlocks(0).getShards(0)));
+    assertEquals(1, c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItemsCount());
+    c.call(s -> s.remove(RemoveRequest.newBuilder().setKey("bad/b").build()));
+    assertEquals(0, c.call(s -> s.listDegraded(ListDegradedRequest.getDefaultInstance())).getItemsCount());
     assertEquals(List.of(), grid.core().checkConsistency());
   }
 }
