@@ -61,6 +61,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -517,8 +518,17 @@ final class GridStore implements RqStore, AutoCloseable {
    * in layout order; adds the bytes written to {@code stored}.
    */
   int[] writeObject(ObjectLayout layout, Slot slot, ArrowBuf data, AtomicLong stored) {
-    return writeObject(layout, slot, data, stored, null, null);
+    return writeObject(layout, slot, data, stored, null, null, null);
   }
+
+  /**
+   * A shard whose write failed although its node is still in the topology: it stays in the
+   * placement (the object is kept DEGRADED when its block still has K + h symbols), so once the
+   * object is complete it is reported to the master like a shard failing its checks (ReportCorrupt),
+   * and self-healing rebuilds it. Without the report nothing would show the loss until a reader
+   * tripped on it.
+   */
+  record FailedWrite(String key, int block, ShardLayout shard, String why) {}
 
   /**
    * As {@link #writeObject(ObjectLayout, Slot, ArrowBuf, AtomicLong)}, with an encoder the caller
@@ -527,7 +537,7 @@ final class GridStore implements RqStore, AutoCloseable {
    * added to {@code phases} (indices {@code PH_*}; may be null).
    */
   int[] writeObject(ObjectLayout layout, Slot slot, ArrowBuf data, AtomicLong stored,
-      SourceBlockEncoder pre, AtomicLongArray phases) {
+      SourceBlockEncoder pre, AtomicLongArray phases, Collection<FailedWrite> failedWrites) {
     Oti oti = Oti.decode(layout.oti());
     int t = oti.symbolSize();
     long padded = oti.totalSourceSymbols() * t;
@@ -619,8 +629,19 @@ final class GridStore implements RqStore, AutoCloseable {
               failed = e.getCause();
             }
             for (int i = 0; i < reqs.size(); i++) {
-              if (!tb.requests().get(i).isCompletedExceptionally()) {
+              var rf = tb.requests().get(i);
+              if (!rf.isCompletedExceptionally()) {
                 landed += reqShards.get(i).esiCount();
+              } else if (failedWrites != null) {
+                String why;
+                try {
+                  rf.join();
+                  why = "write failed";
+                } catch (RuntimeException e) {
+                  Throwable c = e.getCause() != null ? e.getCause() : e;
+                  why = "write failed: " + c.getMessage();
+                }
+                failedWrites.add(new FailedWrite(layout.key(), b.id(), reqShards.get(i), why));
               }
             }
           }
@@ -963,6 +984,8 @@ final class GridStore implements RqStore, AutoCloseable {
     final List<CompletableFuture<Void>> inflight = new ArrayList<>();
     final List<Long> partSizes = new ArrayList<>();
     final Map<Integer, int[]> crcs = new ConcurrentHashMap<>();
+    /** Shards whose write failed on a live node, reported once the object is complete. */
+    final java.util.Queue<FailedWrite> failedWrites = new java.util.concurrent.ConcurrentLinkedQueue<>();
     final Set<String> started = ConcurrentHashMap.newKeySet();
     final AtomicReference<Throwable> failure = new AtomicReference<>();
     final AtomicLong stored = new AtomicLong();
@@ -1276,7 +1299,7 @@ final class GridStore implements RqStore, AutoCloseable {
           ObjectLayout l = join(put);
           long t1 = System.nanoTime();
           phases.addAndGet(PH_PUT_START_WAIT, t1 - w0);
-          crcs.put(index, writeObject(l, s, s.data, stored, enc, phases));
+          crcs.put(index, writeObject(l, s, s.data, stored, enc, phases, failedWrites));
           if (TRACE) {
             LOG.warn("stash '{}' part {}: PutStart+encoder {} ms, symbols+write {} ms", key, index,
                 (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
@@ -1346,7 +1369,7 @@ final class GridStore implements RqStore, AutoCloseable {
       Slot s = allSlots.get(0);
       ArrowBuf d = s.data(mBlock);
       d.setBytes(0, mb);
-      int[] mcrc = writeObject(ml, s, d, stored);
+      int[] mcrc = writeObject(ml, s, d, stored, null, null, failedWrites);
       if (!partSizes.isEmpty()) {
         BatchPutEndRequest.Builder b = BatchPutEndRequest.newBuilder();
         for (int i = 0; i < partSizes.size(); i++) {
@@ -1371,6 +1394,9 @@ final class GridStore implements RqStore, AutoCloseable {
       }
       call("complete '" + key + "'", st -> st.putEnd(pe.build()));
       finished = true;
+      for (FailedWrite f : failedWrites) {
+        reportCorrupt(f.key(), f.block(), f.shard(), f.why());
+      }
       phases.addAndGet(PH_COMMIT, System.nanoTime() - c0);
       if (TRACE) {
         StringBuilder sb = new StringBuilder();
