@@ -656,8 +656,9 @@ final class GridStore implements RqStore, AutoCloseable {
                 + (failed == null ? "" : ": " + failed.getMessage()), failed);
           }
           if (failed != null || !skipped.isEmpty()) {
-            LOG.warn("'{}' block {} stored degraded: segments {} are on nodes that left{}",
-                layout.key(), b.id(), skipped, failed == null ? "" : ", " + failed.getMessage());
+            LOG.warn("'{}' block {} stored degraded:{}{}", layout.key(), b.id(),
+                skipped.isEmpty() ? "" : " segments " + skipped + " are on nodes that left;",
+                failed == null ? "" : " a write failed: " + failed.getMessage());
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
