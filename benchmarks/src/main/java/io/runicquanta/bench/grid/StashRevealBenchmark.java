@@ -155,34 +155,9 @@ public final class StashRevealBenchmark {
           nodes.remove(victim);
           System.err.println("stopped " + victim.name() + "; " + rq.stat("bench/table"));
 
-          ByteBuffer bb = ByteBuffer.allocateDirect(4 << 20);
-          t0 = System.nanoTime();
-          long got = 0;
-          try (ReadableByteChannel ch = rq.revealChannel("bench/table")) {
-            int n;
-            while ((n = ch.read(bb)) >= 0) {
-              got += n;
-              bb.clear();
-            }
-          }
-          double revealS = (System.nanoTime() - t0) / 1e9;
-          if (got != ipcLen) {
-            throw new AssertionError("revealed " + got + " bytes, expected " + ipcLen);
-          }
+          double revealS = revealSeconds(rq, "bench/table", ipcLen);
           mbs.put("reveal", mb / revealS);
-          // untimed check of every byte
-          long at = 0;
-          try (ReadableByteChannel ch = rq.revealChannel("bench/table")) {
-            while (ch.read(bb) >= 0) {
-              bb.flip();
-              ByteBuffer want = ipc.nioBuffer(at, bb.remaining());
-              if (bb.mismatch(want) != -1) {
-                throw new AssertionError("revealed bytes differ near offset " + (at + bb.mismatch(want)));
-              }
-              at += bb.remaining();
-              bb.clear();
-            }
-          }
+          long at = checkReveal(rq, "bench/table", ipc); // untimed check of every byte
           System.err.println("revealed bytes identical: " + at);
         }
         long t0 = System.nanoTime();
@@ -214,6 +189,47 @@ public final class StashRevealBenchmark {
         Ignition.stop(nodes.get(i).name(), true);
       }
     }
+  }
+
+  /**
+   * Drains {@code revealChannel(key)} into a direct buffer.
+   *
+   * @return seconds taken; fails unless exactly {@code len} bytes came back
+   */
+  static double revealSeconds(RqStore rq, String key, long len) throws Exception {
+    ByteBuffer bb = ByteBuffer.allocateDirect(4 << 20);
+    long t0 = System.nanoTime();
+    long got = 0;
+    try (ReadableByteChannel ch = rq.revealChannel(key)) {
+      int n;
+      while ((n = ch.read(bb)) >= 0) {
+        got += n;
+        bb.clear();
+      }
+    }
+    double s = (System.nanoTime() - t0) / 1e9;
+    if (got != len) {
+      throw new AssertionError("revealed " + got + " bytes, expected " + len);
+    }
+    return s;
+  }
+
+  /** Reveals {@code key} again and compares every byte with {@code want}; returns the count. */
+  static long checkReveal(RqStore rq, String key, ArrowBuf want) throws Exception {
+    ByteBuffer bb = ByteBuffer.allocateDirect(4 << 20);
+    long at = 0;
+    try (ReadableByteChannel ch = rq.revealChannel(key)) {
+      while (ch.read(bb) >= 0) {
+        bb.flip();
+        ByteBuffer w = want.nioBuffer(at, bb.remaining());
+        if (bb.mismatch(w) != -1) {
+          throw new AssertionError("revealed bytes differ near offset " + (at + bb.mismatch(w)));
+        }
+        at += bb.remaining();
+        bb.clear();
+      }
+    }
+    return at;
   }
 
   static VectorSchemaRoot table(BufferAllocator a, int rows) {

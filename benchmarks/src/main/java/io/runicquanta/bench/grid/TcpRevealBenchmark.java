@@ -203,33 +203,8 @@ public final class TcpRevealBenchmark {
         System.err.printf(Locale.ROOT, "the grid dropped it after %.1f s; %s%n",
             (System.nanoTime() - t0) / 1e9, rq.stat("bench/tcp"));
 
-        ByteBuffer bb = ByteBuffer.allocateDirect(4 << 20);
-        t0 = System.nanoTime();
-        long got = 0;
-        try (ReadableByteChannel ch = rq.revealChannel("bench/tcp")) {
-          int n;
-          while ((n = ch.read(bb)) >= 0) {
-            got += n;
-            bb.clear();
-          }
-        }
-        double s = (System.nanoTime() - t0) / 1e9;
-        if (got != ipcLen) {
-          throw new AssertionError("revealed " + got + " bytes, expected " + ipcLen);
-        }
-        mbs.put("reveal", mb / s);
-        long at = 0;
-        try (ReadableByteChannel ch = rq.revealChannel("bench/tcp")) {
-          while (ch.read(bb) >= 0) {
-            bb.flip();
-            ByteBuffer want = ipc.nioBuffer(at, bb.remaining());
-            if (bb.mismatch(want) != -1) {
-              throw new AssertionError("revealed bytes differ near offset " + (at + bb.mismatch(want)));
-            }
-            at += bb.remaining();
-            bb.clear();
-          }
-        }
+        mbs.put("reveal", mb / StashRevealBenchmark.revealSeconds(rq, "bench/tcp", ipcLen));
+        long at = StashRevealBenchmark.checkReveal(rq, "bench/tcp", ipc);
         if (at != ipcLen) {
           throw new AssertionError("checked " + at + " bytes, expected " + ipcLen);
         }
