@@ -132,14 +132,8 @@ public final class StreamStashBenchmark {
     List<Process> nodes = new ArrayList<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(Process::destroyForcibly)));
     for (int i = 0; i < 4; i++) {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.addAll(List.of(BenchFlags.JVM_ARGS));
-      cmd.addAll(List.of("-Xmx512m", "-XX:+UseSerialGC", "-DIGNITE_UPDATE_NOTIFIER=false",
-          "-cp", jar, RqCli.class.getName(), "node", "--name=stream-bench-" + i,
-          "--discovery-port=" + DISCO, "--comm-port=" + COMM, "--port-range=10",
-          "--segment-size=" + seg, "--transport=tcp", "--loss-tolerance=1",
-          "--max-memory=512m", "--failure-detection-timeout=30", "--exit-on-stdin-close"));
+      List<String> cmd = nodeCommand(jar, "--name=stream-bench-" + i, "--discovery-port=" + DISCO,
+          "--comm-port=" + COMM, "--segment-size=" + seg);
       Path log = Path.of(System.getProperty("java.io.tmpdir"), "rq-stream-bench-" + i + ".log");
       Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
       nodes.add(p);
@@ -212,4 +206,22 @@ public final class StreamStashBenchmark {
       }
     }
   }
+
+  /**
+   * The command line of an {@code rq node} process for the benchmarks: this JVM's java and flags,
+   * 512 MiB heap, SerialGC, tcp transport, m = 1, 512 MiB work memory, failure detection 30 s, exit
+   * when stdin closes; {@code args} add the node's name, ports, segment size and anything else.
+   */
+  static List<String> nodeCommand(String jar, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(List.of(BenchFlags.JVM_ARGS));
+    cmd.addAll(List.of("-Xmx512m", "-XX:+UseSerialGC", "-DIGNITE_UPDATE_NOTIFIER=false",
+        "-cp", jar, RqCli.class.getName(), "node", "--port-range=10", "--transport=tcp",
+        "--loss-tolerance=1", "--max-memory=512m", "--failure-detection-timeout=30",
+        "--exit-on-stdin-close"));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
 }

@@ -1,7 +1,5 @@
 package io.runicquanta.bench.grid;
 
-import io.runicquanta.bench.BenchFlags;
-import io.runicquanta.cli.RqCli;
 import io.runicquanta.master.LocalGrid;
 import io.runicquanta.master.MasterClient;
 import io.runicquanta.master.proto.GetReplicaListByRegexRequest;
@@ -84,16 +82,10 @@ public final class TcpRevealBenchmark {
     Map<String, Process> byNodeId = new LinkedHashMap<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> nodes.forEach(Process::destroyForcibly)));
     for (int i = 0; i < 4; i++) {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.addAll(List.of(BenchFlags.JVM_ARGS));
-      cmd.addAll(List.of("-Xmx512m", "-XX:+UseSerialGC", "-DIGNITE_UPDATE_NOTIFIER=false",
-          "-cp", jar, RqCli.class.getName(), "node", "--name=tcp-bench-" + i,
-          "--discovery-port=" + DISCO, "--comm-port=" + COMM, "--port-range=10",
-          "--segment-size=" + seg, "--transport=tcp", "--loss-tolerance=1",
-          "--block-size=" + BLOCK, "--symbol-size=" + T, "--max-memory=512m",
-          "--repair-interval=0", "--failure-detection-timeout=30", "--exit-on-stdin-close",
-          "--transport-option=tcp.stallMillis=" + STALL_MILLIS));
+      List<String> cmd = StreamStashBenchmark.nodeCommand(jar, "--name=tcp-bench-" + i,
+          "--discovery-port=" + DISCO, "--comm-port=" + COMM, "--segment-size=" + seg,
+          "--block-size=" + BLOCK, "--symbol-size=" + T, "--repair-interval=0",
+          "--transport-option=tcp.stallMillis=" + STALL_MILLIS);
       Path log = Path.of(System.getProperty("java.io.tmpdir"), "rq-tcp-bench-" + i + ".log");
       Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
       nodes.add(p);
