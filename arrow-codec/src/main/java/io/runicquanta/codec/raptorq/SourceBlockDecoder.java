@@ -30,6 +30,33 @@ public final class SourceBlockDecoder {
       long offset,
       ArrowBuf dst,
       long dstOffset) {
+    decode(WorkspacePool.Source.of(allocator), plan, symbolSize, received, offset, dst, dstOffset);
+  }
+
+  /**
+   * As {@link #decode(BufferAllocator, DecodingPlan, int, ArrowBuf, long, ArrowBuf, long)}, with the
+   * scratch taken from a pool and given back to it before returning (its pages are reused from
+   * block to block instead of faulted afresh).
+   */
+  public static void decode(
+      WorkspacePool pool,
+      DecodingPlan plan,
+      int symbolSize,
+      ArrowBuf received,
+      long offset,
+      ArrowBuf dst,
+      long dstOffset) {
+    decode(WorkspacePool.Source.of(pool), plan, symbolSize, received, offset, dst, dstOffset);
+  }
+
+  private static void decode(
+      WorkspacePool.Source allocator,
+      DecodingPlan plan,
+      int symbolSize,
+      ArrowBuf received,
+      long offset,
+      ArrowBuf dst,
+      long dstOffset) {
     if (plan == null) {
       throw new IllegalArgumentException("plan is null");
     }
@@ -77,7 +104,7 @@ public final class SourceBlockDecoder {
       }
     } finally {
       for (ArrowBuf b : bufs) {
-        b.close();
+        allocator.give(b);
       }
     }
   }

@@ -26,6 +26,7 @@ public final class SourceBlockEncoder implements AutoCloseable {
   private final EncodingPlan plan;
   private final SystematicParams params;
   private final int symbolSize;
+  private final WorkspacePool.Source memory;
   private final java.util.List<ArrowBuf> bufs;
   private final Tiling ws;
   /** Base address of each piece of the source copy, symbolsPerPiece symbols each. */
@@ -37,8 +38,9 @@ public final class SourceBlockEncoder implements AutoCloseable {
   private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[46]);
 
   private SourceBlockEncoder(
-      EncodingPlan plan, int symbolSize, java.util.List<ArrowBuf> bufs, Tiling ws,
-      long[] srcPiece, int symbolsPerPiece) {
+      EncodingPlan plan, int symbolSize, WorkspacePool.Source memory,
+      java.util.List<ArrowBuf> bufs, Tiling ws, long[] srcPiece, int symbolsPerPiece) {
+    this.memory = memory;
     this.plan = plan;
     this.params = plan.params();
     this.symbolSize = symbolSize;
@@ -69,6 +71,25 @@ public final class SourceBlockEncoder implements AutoCloseable {
    */
   public static SourceBlockEncoder create(
       BufferAllocator allocator, EncodingPlan plan, int symbolSize, ArrowBuf source, long offset) {
+    return create(WorkspacePool.Source.of(allocator), plan, symbolSize, source, offset);
+  }
+
+  /**
+   * As {@link #create(BufferAllocator, EncodingPlan, int, ArrowBuf, long)}, with the workspace and
+   * the source copy taken from a pool (and given back to it on {@link #close()}), so that their
+   * pages are reused from block to block instead of faulted afresh.
+   *
+   * @param pool pays for the same memory as the allocator of the other method; must stay open until
+   *     this encoder is closed
+   */
+  public static SourceBlockEncoder create(
+      WorkspacePool pool, EncodingPlan plan, int symbolSize, ArrowBuf source, long offset) {
+    return create(WorkspacePool.Source.of(pool), plan, symbolSize, source, offset);
+  }
+
+  private static SourceBlockEncoder create(
+      WorkspacePool.Source allocator, EncodingPlan plan, int symbolSize, ArrowBuf source,
+      long offset) {
     if (plan == null) {
       throw new IllegalArgumentException("plan is null");
     }
@@ -87,25 +108,26 @@ public final class SourceBlockEncoder implements AutoCloseable {
       long from = source.memoryAddress() + offset;
       for (int p = 0; p < srcPiece.length; p++) {
         int n = Math.min(spp, k - p * spp);
-        ArrowBuf b = allocator.buffer((long) n * symbolSize);
+        ArrowBuf b = allocator.take((long) n * symbolSize);
         bufs.add(b);
         srcPiece[p] = b.memoryAddress();
         SymbolOps.copy(from + (long) p * spp * symbolSize, srcPiece[p], (long) n * symbolSize);
       }
-      SourceBlockEncoder enc = new SourceBlockEncoder(plan, symbolSize, bufs, ws, srcPiece, spp);
+      SourceBlockEncoder enc =
+          new SourceBlockEncoder(plan, symbolSize, allocator, bufs, ws, srcPiece, spp);
       SymbolOps.run(plan.program(), ws, from, symbolSize);
       ok = true;
       return enc;
     } finally {
       if (!ok) {
-        closeAll(bufs);
+        closeAll(allocator, bufs);
       }
     }
   }
 
-  private static void closeAll(java.util.List<ArrowBuf> bufs) {
+  private static void closeAll(WorkspacePool.Source memory, java.util.List<ArrowBuf> bufs) {
     for (ArrowBuf b : bufs) {
-      b.close();
+      memory.give(b);
     }
   }
 
@@ -182,12 +204,12 @@ public final class SourceBlockEncoder implements AutoCloseable {
     }
   }
 
-  /** Frees the intermediate symbols; idempotent. */
+  /** Frees the intermediate symbols (or gives them back to the pool); idempotent. */
   @Override
   public void close() {
     if (!closed) {
       closed = true;
-      closeAll(bufs);
+      closeAll(memory, bufs);
     }
   }
 }

@@ -13,8 +13,9 @@ package io.runicquanta.codec.raptorq;
  * every allocation and each of its pages faults on first touch, at about 16 us per 4 KiB page
  * (0.2 GB/s: 140 ms for 34 MiB, against 1.3 ms for 30 MiB, which malloc reuses); with a plan and
  * workspace per block that cost more than the coding itself for 16 and 64 MiB objects. Pieces of
- * 16 MiB or less are reused by malloc (or Netty's pool) from block to block. Immutable; the memory
- * belongs to the caller.
+ * 16 MiB or less are reused by malloc (or Netty's pool) from block to block as long as malloc
+ * keeps them, which it often does not (see {@link WorkspacePool}, which keeps them). Immutable; the
+ * memory belongs to the caller.
  */
 final class Tiling {
   /** Bytes one tile aims for (a share of the L3 cache; measured best of 0.5, 1 and 4 MiB here). */
@@ -58,7 +59,7 @@ final class Tiling {
    * added to {@code owned} (the caller closes them, also when this throws).
    */
   static Tiling allocate(
-      org.apache.arrow.memory.BufferAllocator allocator, int slots, int symbolSize,
+      WorkspacePool.Source allocator, int slots, int symbolSize,
       java.util.List<org.apache.arrow.memory.ArrowBuf> owned) {
     int stripe = stripeBytes(slots, symbolSize);
     int tiles = (symbolSize + stripe - 1) / stripe;
@@ -70,7 +71,7 @@ final class Tiling {
       int last = Math.min(tiles, first + tpp); // exclusive
       long bytes = (long) slots * (Math.min((long) symbolSize, (long) last * stripe)
           - (long) first * stripe);
-      org.apache.arrow.memory.ArrowBuf b = allocator.buffer(Math.max(1, bytes));
+      org.apache.arrow.memory.ArrowBuf b = allocator.take(Math.max(1, bytes));
       owned.add(b);
       bases[p] = b.memoryAddress();
     }

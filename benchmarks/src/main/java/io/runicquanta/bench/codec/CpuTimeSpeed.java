@@ -9,7 +9,8 @@ import java.util.Locale;
  * The cells of {@link RaptorQBenchmark} timed in thread CPU time instead of wall time: on a shared
  * machine where other processes take the cores, wall time measures the scheduler, CPU time still
  * measures the code (cache and memory-bandwidth contention remain). Each operation runs until it
- * has been warmed up (at least 2 s of CPU or 30 runs), then {@code runs} timed runs; the median is
+ * has been warmed up (at least 3 s of CPU and 3 runs: with less, a 1 MiB plan build was timed
+ * before the JIT had compiled it, at a third of its speed), then {@code runs} timed runs; the median is
  * reported as MB/s of object per CPU second, next to the XOR of the same bytes timed the same way.
  *
  * <p>Usage: {@code java --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks.jar
@@ -65,7 +66,7 @@ public final class CpuTimeSpeed {
   static double time(Op op, int runs) {
     long warmStart = MX.getCurrentThreadCpuTime();
     int warm = 0;
-    while (warm < 30 && MX.getCurrentThreadCpuTime() - warmStart < 2_000_000_000L || warm < 2) {
+    while (warm < 3 || MX.getCurrentThreadCpuTime() - warmStart < 3_000_000_000L) {
       op.run();
       warm++;
     }

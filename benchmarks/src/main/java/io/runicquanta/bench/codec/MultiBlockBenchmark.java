@@ -2,6 +2,7 @@ package io.runicquanta.bench.codec;
 
 import io.runicquanta.codec.raptorq.EncodingPlan;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
+import io.runicquanta.codec.raptorq.WorkspacePool;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +46,7 @@ public class MultiBlockBenchmark {
   static final int BLOCK_MIB = 16;
 
   private BufferAllocator alloc;
+  private WorkspacePool wsPool;
   private ArrowBuf source;
   private ArrowBuf[] outs;
   private ExecutorService pool;
@@ -54,6 +56,7 @@ public class MultiBlockBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     alloc = new RootAllocator();
+    wsPool = new WorkspacePool(alloc, 1L << 30);
     k = (int) (((long) BLOCK_MIB << 20) / symbolSize + 1);
     repair = (k + 9) / 10;
     source = alloc.buffer((long) BLOCKS * k * symbolSize);
@@ -76,6 +79,7 @@ public class MultiBlockBenchmark {
     for (ArrowBuf o : outs) {
       o.close();
     }
+    wsPool.close();
     source.close();
     alloc.close();
   }
@@ -94,7 +98,7 @@ public class MultiBlockBenchmark {
   private void encodeBlock(int b) {
     EncodingPlan plan = EncodingPlan.forSourceSymbols(k);
     long off = (long) b * k * symbolSize;
-    try (SourceBlockEncoder enc = SourceBlockEncoder.create(alloc, plan, symbolSize, source, off)) {
+    try (SourceBlockEncoder enc = SourceBlockEncoder.create(wsPool, plan, symbolSize, source, off)) {
       for (int e = 0; e < k + repair; e++) {
         enc.encodeSymbol(e, outs[b], (long) e * symbolSize);
       }

@@ -5,6 +5,7 @@ import io.runicquanta.codec.raptorq.DecodingPlan;
 import io.runicquanta.codec.raptorq.EncodingPlan;
 import io.runicquanta.codec.raptorq.SourceBlockDecoder;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
+import io.runicquanta.codec.raptorq.WorkspacePool;
 import java.lang.reflect.Field;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.ArrowBuf;
@@ -38,6 +39,9 @@ import sun.misc.Unsafe;
  *       symbols plus K/10 + 2 repair symbols; it builds the plan from scratch and decodes.
  *   <li>{@link #encodeCachedPlan}, {@link #decodeCachedPlan}: the same with the plan built once.
  * </ul>
+ *
+ * <p>Workspaces come from a {@link WorkspacePool} (memory reused from one invocation to the next, as
+ * a node or command would; no plan or matrix is kept).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,6 +57,7 @@ public class RaptorQBenchmark {
   public int symbolSize;
 
   private BufferAllocator alloc;
+  private WorkspacePool pool;
   private ArrowBuf source;
   private ArrowBuf out;
   private ArrowBuf received;
@@ -79,6 +84,7 @@ public class RaptorQBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     alloc = new RootAllocator();
+    pool = new WorkspacePool(alloc);
     long bytes = (long) objectMiB << 20;
     k = (int) ((bytes + symbolSize - 1) / symbolSize);
     repair = (k + 9) / 10;
@@ -116,6 +122,7 @@ public class RaptorQBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    pool.close();
     source.close();
     out.close();
     xorDst.close();
@@ -125,7 +132,7 @@ public class RaptorQBenchmark {
   }
 
   private long encodeWith(EncodingPlan plan) {
-    try (SourceBlockEncoder enc = SourceBlockEncoder.create(alloc, plan, symbolSize, source, 0)) {
+    try (SourceBlockEncoder enc = SourceBlockEncoder.create(pool, plan, symbolSize, source, 0)) {
       for (int e = 0; e < k + repair; e++) {
         enc.encodeSymbol(e, out, (long) e * symbolSize);
       }
@@ -146,13 +153,13 @@ public class RaptorQBenchmark {
   @Benchmark
   public long decode() {
     DecodingPlan plan = DecodingPlan.build(k, esis);
-    SourceBlockDecoder.decode(alloc, plan, symbolSize, received, 0, decoded, 0);
+    SourceBlockDecoder.decode(pool, plan, symbolSize, received, 0, decoded, 0);
     return decoded.getLong(0);
   }
 
   @Benchmark
   public long decodeCachedPlan() {
-    SourceBlockDecoder.decode(alloc, cachedDecodingPlan, symbolSize, received, 0, decoded, 0);
+    SourceBlockDecoder.decode(pool, cachedDecodingPlan, symbolSize, received, 0, decoded, 0);
     return decoded.getLong(0);
   }
 
