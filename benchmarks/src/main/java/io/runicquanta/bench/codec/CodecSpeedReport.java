@@ -42,7 +42,12 @@ public final class CodecSpeedReport {
     int wi = args.length > 0 ? Integer.parseInt(args[0]) : 2;
     int it = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     List<String> jvm = new ArrayList<>(List.of(BenchFlags.JVM_ARGS));
+    // A pre-touched heap: otherwise each plan's arrays land on heap pages never touched before
+    // (until the whole committed heap has been used once) and first-touch faults, at 16-40 us a
+    // page here, cost more than building the plan (see RaptorQBenchmark).
+    jvm.add("-Xms3g");
     jvm.add("-Xmx3g");
+    jvm.add("-XX:+AlwaysPreTouch");
     Options opt =
         new OptionsBuilder()
             .include(RaptorQBenchmark.class.getSimpleName())

@@ -13,8 +13,9 @@ import java.util.Locale;
  * before the JIT had compiled it, at a third of its speed), then {@code runs} timed runs; the median is
  * reported as MB/s of object per CPU second, next to the XOR of the same bytes timed the same way.
  *
- * <p>Usage: {@code java --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks.jar
- * io.runicquanta.bench.codec.CpuTimeSpeed [runs]}; {@code -Dcells=1/1280,16/65532} limits the run
+ * <p>Usage: {@code java -Xms2g -Xmx2g -XX:+AlwaysPreTouch
+ * --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks.jar
+ * io.runicquanta.bench.codec.CpuTimeSpeed [runs]} (pre-touched heap: see {@link RaptorQBenchmark}); {@code -Dcells=1/1280,16/65532} limits the run
  * to those cells (MiB/T).
  */
 public final class CpuTimeSpeed {

@@ -32,7 +32,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-opens=java.base/java.nio=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED"})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class MultiBlockBenchmark {
@@ -95,7 +96,22 @@ public class MultiBlockBenchmark {
     return outs[0].getLong(0);
   }
 
+  /** Thread CPU nanoseconds spent in {@link #encodeBlock} by all threads since the last reset. */
+  final java.util.concurrent.atomic.LongAdder cpuNanos = new java.util.concurrent.atomic.LongAdder();
+
   private void encodeBlock(int b) {
+    long c0 = CPU.getCurrentThreadCpuTime();
+    try {
+      encodeBlockNow(b);
+    } finally {
+      cpuNanos.add(CPU.getCurrentThreadCpuTime() - c0);
+    }
+  }
+
+  private static final java.lang.management.ThreadMXBean CPU =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
+  private void encodeBlockNow(int b) {
     EncodingPlan plan = EncodingPlan.forSourceSymbols(k);
     long off = (long) b * k * symbolSize;
     try (SourceBlockEncoder enc = SourceBlockEncoder.create(wsPool, plan, symbolSize, source, off)) {

@@ -41,12 +41,17 @@ import sun.misc.Unsafe;
  * </ul>
  *
  * <p>Workspaces come from a {@link WorkspacePool} (memory reused from one invocation to the next, as
- * a node or command would; no plan or matrix is kept).
+ * a node or command would; no plan or matrix is kept). Forks pre-touch their heap
+ * ({@code -Xms3g -XX:+AlwaysPreTouch}): a long-running node has touched its heap long ago, while a
+ * fresh benchmark JVM would otherwise charge first-touch page faults (16-40 us per 4 KiB page on
+ * the development VM) to every plan it builds; for K = 820 that took allocating the 116 KB plan
+ * from 0.014 ms to 1.2-2.5 ms, more than the whole elimination.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-opens=java.base/java.nio=ALL-UNNAMED"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED"})
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class RaptorQBenchmark {
