@@ -13,7 +13,10 @@ import org.apache.arrow.memory.BufferAllocator;
  * copy of the K source symbols, so that source ESIs are served by a copy. Both are allocated in
  * pieces of at most 16 MiB ({@code Tiling.PIECE_BYTES}; the copy in whole symbols), because larger
  * buffers are freshly mapped on every allocation and their page faults cost more than the coding.
- * The plan reads the caller's source directly while it runs. Typical use:
+ * Even smaller pieces are often given back to the kernel by malloc when freed; the {@link
+ * WorkspacePool} overload of {@code create} takes them from a pool instead, so that a process
+ * coding block after block faults its scratch in only once. The plan reads the caller's source
+ * directly while it runs. Typical use:
  *
  * <pre>{@code
  * EncodingPlan plan = EncodingPlan.forSourceSymbols(k);          // cache per K
