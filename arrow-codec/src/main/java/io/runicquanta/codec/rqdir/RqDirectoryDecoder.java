@@ -9,6 +9,7 @@ import io.runicquanta.codec.Tasks;
 import io.runicquanta.codec.UndecodableBlockException;
 import io.runicquanta.codec.raptorq.DecodingPlan;
 import io.runicquanta.codec.raptorq.SourceBlockDecoder;
+import io.runicquanta.codec.raptorq.WorkspacePool;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -125,10 +126,12 @@ public final class RqDirectoryDecoder {
     Path tmp = parent.resolve("." + abs.getFileName() + ".rq-partial-" + tag);
     Stats stats = new Stats();
     boolean ok = false;
-    try (FileChannel out =
-        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    // Workspaces reused from block to block (faulted in once), all freed when this call ends.
+    try (WorkspacePool pool = new WorkspacePool(allocator);
+        FileChannel out =
+            FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       for (RqBlockLayout block : layout.blocks()) {
-        decodeBlock(dir, block, out, parent, tag, stats);
+        decodeBlock(dir, block, out, parent, tag, stats, pool);
       }
       Files.move(tmp, output, StandardCopyOption.ATOMIC_MOVE);
       ok = true;
@@ -152,7 +155,8 @@ public final class RqDirectoryDecoder {
     final AtomicLong retries = new AtomicLong();
   }
 
-  private void decodeBlock(Path dir, RqBlockLayout block, FileChannel out, Path stagingDir, String tag, Stats stats)
+  private void decodeBlock(
+      Path dir, RqBlockLayout block, FileChannel out, Path stagingDir, String tag, Stats stats, WorkspacePool pool)
       throws IOException {
     Oti oti = block.oti();
     Path bdir = dir.resolve(block.directoryName());
@@ -170,7 +174,7 @@ public final class RqDirectoryDecoder {
     for (int sbn = 0; sbn < z; sbn++) {
       Path staging = stagingDir.resolve(".rq-staging-" + tag + "-" + block.blockId() + "-" + sbn);
       try {
-        decodeSourceBlock(block, bdir, sbn, perSbn.get(sbn), out, staging, stats, hasher);
+        decodeSourceBlock(block, bdir, sbn, perSbn.get(sbn), out, staging, stats, hasher, pool);
       } finally {
         Files.deleteIfExists(staging);
       }
@@ -273,7 +277,7 @@ public final class RqDirectoryDecoder {
    */
   private void decodeSourceBlock(
       RqBlockLayout block, Path bdir, int sbn, List<String> candidates, FileChannel out, Path staging, Stats stats,
-      Blake3 hasher)
+      Blake3 hasher, WorkspacePool pool)
       throws IOException {
     Oti oti = block.oti();
     int k = oti.sourceSymbols(sbn);
@@ -370,7 +374,7 @@ public final class RqDirectoryDecoder {
               try (ArrowBuf in = allocator.buffer((long) a * sub);
                   ArrowBuf dst = allocator.buffer((long) k * sub)) {
                 FileIo.read(st, in, 0, (long) a * sub, region);
-                SourceBlockDecoder.decode(allocator, fplan, sub, in, 0, dst, 0);
+                SourceBlockDecoder.decode(pool, fplan, sub, in, 0, dst, 0);
                 long len = Math.min((long) k * sub, block.size() - start);
                 if (len > 0) {
                   FileIo.write(out, dst, 0, len, block.originalOffset() + start);

@@ -5,6 +5,7 @@ import io.runicquanta.codec.PayloadId;
 import io.runicquanta.codec.Tasks;
 import io.runicquanta.codec.raptorq.EncodingPlan;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
+import io.runicquanta.codec.raptorq.WorkspacePool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -118,7 +119,9 @@ public final class RqDirectoryEncoder {
     long blockSize = options.blockSizeFor(fileSize);
     List<Path> created = new ArrayList<>();
     boolean ok = false;
-    try (FileChannel in = FileChannel.open(input, StandardOpenOption.READ)) {
+    // Workspaces reused from block to block (faulted in once), all freed when this call ends.
+    try (WorkspacePool pool = new WorkspacePool(allocator);
+        FileChannel in = FileChannel.open(input, StandardOpenOption.READ)) {
       List<RqBlockLayout> blocks = new ArrayList<>();
       long id = 0;
       for (long offset = 0; offset < fileSize; offset += blockSize, id++) {
@@ -126,7 +129,7 @@ public final class RqDirectoryEncoder {
         Path dir = outDir.resolve("block_" + id);
         Files.createDirectory(dir);
         created.add(dir);
-        blocks.add(encodeBlock(in, id, offset, size, dir));
+        blocks.add(encodeBlock(in, id, offset, size, dir, pool));
       }
       RqLayout layout = new RqLayout(blocks);
       layout.write(layoutFile);
@@ -147,7 +150,8 @@ public final class RqDirectoryEncoder {
     }
   }
 
-  private RqBlockLayout encodeBlock(FileChannel in, long id, long offset, long size, Path dir)
+  private RqBlockLayout encodeBlock(
+      FileChannel in, long id, long offset, long size, Path dir, WorkspacePool pool)
       throws IOException {
     Oti oti = Oti.forRqLibrary(size, options.symbolSize());
     int repair = options.repairSymbols(size);
@@ -169,7 +173,7 @@ public final class RqDirectoryEncoder {
       Map<Integer, EncodingPlan> plans = new HashMap<>();
       for (int sbn = 0; sbn < oti.sourceBlockCount(); sbn++) {
         EncodingPlan plan = plans.computeIfAbsent(oti.sourceSymbols(sbn), EncodingPlan::forSourceSymbols);
-        names.addAll(Arrays.asList(encodeSourceBlock(in, offset, size, oti, sbn, plan, repair, dir)));
+        names.addAll(Arrays.asList(encodeSourceBlock(in, offset, size, oti, sbn, plan, repair, dir, pool)));
       }
       RqBlockLayout block = new RqBlockLayout(id, oti, offset, size, names, join(hash));
       ok = true;
@@ -201,7 +205,8 @@ public final class RqDirectoryEncoder {
   }
 
   private String[] encodeSourceBlock(
-      FileChannel in, long blockOffset, long blockSize, Oti oti, int sbn, EncodingPlan plan, int repair, Path dir)
+      FileChannel in, long blockOffset, long blockSize, Oti oti, int sbn, EncodingPlan plan, int repair, Path dir,
+      WorkspacePool pool)
       throws IOException {
     final int k = oti.sourceSymbols(sbn);
     final int e = k + repair;
@@ -217,7 +222,7 @@ public final class RqDirectoryEncoder {
         final int sub = oti.subSymbolSize(n);
         final long srcPos = sourceStart + (long) k * oti.subSymbolOffset(n);
         final long regionPos = (long) e * oti.subSymbolOffset(n);
-        tasks.add(() -> encodeSubBlock(in, st, plan, k, e, sub, srcPos, blockEnd, regionPos));
+        tasks.add(() -> encodeSubBlock(in, st, plan, k, e, sub, srcPos, blockEnd, regionPos, pool));
       }
       Tasks.runAll(executor, tasks);
       return assemble(st, oti, sbn, e, dir);
@@ -227,7 +232,8 @@ public final class RqDirectoryEncoder {
   }
 
   private void encodeSubBlock(
-      FileChannel in, FileChannel st, EncodingPlan plan, int k, int e, int sub, long srcPos, long blockEnd, long regionPos) {
+      FileChannel in, FileChannel st, EncodingPlan plan, int k, int e, int sub, long srcPos, long blockEnd, long regionPos,
+      WorkspacePool pool) {
     long len = (long) k * sub;
     SourceBlockEncoder enc;
     try (ArrowBuf src = allocator.buffer(len)) {
@@ -236,7 +242,7 @@ public final class RqDirectoryEncoder {
       if (have < len) {
         src.setZero(have, len - have);
       }
-      enc = SourceBlockEncoder.create(allocator, plan, sub, src, 0);
+      enc = SourceBlockEncoder.create(pool, plan, sub, src, 0);
     }
     int batch = Math.max(1, Math.min(e, BATCH_BYTES / sub));
     try (SourceBlockEncoder encoder = enc;
