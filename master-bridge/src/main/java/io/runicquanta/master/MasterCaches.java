@@ -1,12 +1,15 @@
 package io.runicquanta.master;
 
+import java.util.List;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
 import org.apache.ignite.cache.CacheAtomicityMode;
 import org.apache.ignite.cache.CacheMode;
 import org.apache.ignite.cache.CacheWriteSynchronizationMode;
 import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
+import org.apache.ignite.cluster.ClusterNode;
 import org.apache.ignite.configuration.CacheConfiguration;
+import org.apache.ignite.lang.IgnitePredicate;
 
 /**
  * Names and configurations of the caches holding the master's state. All are transactional with
@@ -38,6 +41,13 @@ public final class MasterCaches {
   /** The single key of the address cache. */
   public static final String ADDRESS_KEY = "master";
 
+  /**
+   * The affinity key of the master's service deployment: the master runs on the primary node of
+   * this key's partition of {@value #OBJECTS}, which (one partition) holds every key of the three
+   * state caches.
+   */
+  public static final String AFFINITY_KEY = "rq-master";
+
   // One partition: every key of the three caches maps to the same primary (and backup), so the
   // master's group-commit transaction, which touches many keys of several caches, involves one
   // primary and commits in one phase (near -> primary -> backup and back) instead of a two-phase
@@ -49,13 +59,38 @@ public final class MasterCaches {
   private MasterCaches() {}
 
   static <K, V> CacheConfiguration<K, V> partitioned(String name, int backups) {
+    return partitioned(name, backups, null);
+  }
+
+  static <K, V> CacheConfiguration<K, V> partitioned(
+      String name, int backups, IgnitePredicate<ClusterNode> nodes) {
     CacheConfiguration<K, V> c = new CacheConfiguration<>(name);
+    if (nodes != null) {
+      c.setNodeFilter(nodes);
+    }
     c.setCacheMode(CacheMode.PARTITIONED);
     c.setAtomicityMode(CacheAtomicityMode.TRANSACTIONAL);
     c.setWriteSynchronizationMode(CacheWriteSynchronizationMode.FULL_SYNC);
     c.setBackups(backups);
     c.setAffinity(new RendezvousAffinityFunction(false, PARTITIONS));
     return c;
+  }
+
+  /**
+   * The configurations of the three state caches ({@value #SEGMENTS}, {@value #OBJECTS}, {@value
+   * #RECLAIM}); they must exist before the master's service is deployed, since the service is
+   * placed by the objects cache's affinity ({@link MasterIgniteService}).
+   *
+   * @param backups backups of each cache
+   * @param nodes the server nodes that may hold them (and so host the master), or null for all
+   * @return the configurations
+   */
+  public static List<CacheConfiguration<?, ?>> configurations(
+      int backups, IgnitePredicate<ClusterNode> nodes) {
+    return List.of(
+        partitioned(SEGMENTS, backups, nodes),
+        partitioned(OBJECTS, backups, nodes),
+        partitioned(RECLAIM, backups, nodes));
   }
 
   /**

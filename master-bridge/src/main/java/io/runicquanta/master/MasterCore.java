@@ -186,6 +186,8 @@ final class MasterCore implements AutoCloseable {
   private long statBatches;
   private long statChanges;
   private long statCommitNanos;
+  private long statWaitNanos;
+  private long statAckNanos;
   private long statMaxCommitNanos;
   private long statSince = System.nanoTime();
   private final java.util.concurrent.atomic.AtomicLong totalBatches = new java.util.concurrent.atomic.AtomicLong();
@@ -216,6 +218,8 @@ final class MasterCore implements AutoCloseable {
     boolean barrier;
     /** Its transaction committed (it is acknowledged once every earlier batch has too). */
     boolean written;
+    /** System.nanoTime() of its first change (statistics: how long it waited for a committer). */
+    long opened;
 
     Batch(long seq) {
       this.seq = seq;
@@ -362,6 +366,7 @@ final class MasterCore implements AutoCloseable {
   /** Wakes ONE idle committer when the open batch gets its first change (see the class comment). */
   private void wakeCommitter(boolean wasEmpty) {
     if (wasEmpty) {
+      open.opened = System.nanoTime();
       lock.notify();
     }
   }
@@ -467,7 +472,7 @@ final class MasterCore implements AutoCloseable {
         poison(err);
         return;
       }
-      stats(b.size(), System.nanoTime() - t0);
+      long t1 = System.nanoTime();
       List<Batch> durableNow = new ArrayList<>();
       synchronized (lock) {
         b.written = true;
@@ -489,27 +494,41 @@ final class MasterCore implements AutoCloseable {
       for (Batch f : durableNow) {
         f.done.complete(null);
       }
+      stats(b.size(), t0 - b.opened, t1 - t0, System.nanoTime() - t1);
     }
   }
 
-  /** Counts a commit; logs a summary every 10 s while batches commit. */
-  private synchronized void stats(int changes, long nanos) {
+  /**
+   * Counts a commit; logs a summary every 10 s while batches commit.
+   *
+   * @param waitNanos from the batch's first change to the start of its transaction
+   * @param nanos its transaction
+   * @param ackNanos from its commit to its callers' answers sent (their futures completed)
+   */
+  private synchronized void stats(int changes, long waitNanos, long nanos, long ackNanos) {
     totalBatches.incrementAndGet();
     totalChanges.addAndGet(changes);
     statBatches++;
     statChanges += changes;
+    statWaitNanos += waitNanos;
+    statAckNanos += ackNanos;
     statCommitNanos += nanos;
     statMaxCommitNanos = Math.max(statMaxCommitNanos, nanos);
     long now = System.nanoTime();
     if (now - statSince >= 10_000_000_000L) {
       LOG.info(
           "master group commit: {} batches of {} changes on average in the last {} s; commit"
-              + " {} ms on average, {} ms at most",
+              + " {} ms on average, {} ms at most; before it a batch waited {} ms for a committer,"
+              + " after it its answers took {} ms (averages)",
           statBatches, String.format(java.util.Locale.ROOT, "%.1f", (double) statChanges / statBatches),
           (now - statSince) / 1_000_000_000L,
-          String.format(java.util.Locale.ROOT, "%.2f", statCommitNanos / 1e6 / statBatches),
-          String.format(java.util.Locale.ROOT, "%.2f", statMaxCommitNanos / 1e6));
+          String.format(java.util.Locale.ROOT, "%.3f", statCommitNanos / 1e6 / statBatches),
+          String.format(java.util.Locale.ROOT, "%.2f", statMaxCommitNanos / 1e6),
+          String.format(java.util.Locale.ROOT, "%.3f", statWaitNanos / 1e6 / statBatches),
+          String.format(java.util.Locale.ROOT, "%.3f", statAckNanos / 1e6 / statBatches));
       statBatches = 0;
+      statWaitNanos = 0;
+      statAckNanos = 0;
       statChanges = 0;
       statCommitNanos = 0;
       statMaxCommitNanos = 0;

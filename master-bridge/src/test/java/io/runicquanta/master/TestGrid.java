@@ -72,7 +72,7 @@ final class TestGrid implements AutoCloseable {
   Ignite startServer() {
     IgniteConfiguration c =
         LocalGrid.config(prefix + "-" + nodes.size(), disco, comm, RANGE, 32, false);
-    c.setServiceConfiguration(MasterIgniteService.configuration(cfg));
+    MasterIgniteService.configure(c, cfg);
     Ignite ig = Ignition.start(c);
     nodes.add(ig);
     return ig;
