@@ -188,6 +188,8 @@ final class MasterCore implements AutoCloseable {
   private long statCommitNanos;
   private long statWaitNanos;
   private long statAckNanos;
+  /** This window's commit durations (the first 65,536), for the median. */
+  private final long[] statCommits = new long[1 << 16];
   private long statMaxCommitNanos;
   private long statSince = System.nanoTime();
   private final java.util.concurrent.atomic.AtomicLong totalBatches = new java.util.concurrent.atomic.AtomicLong();
@@ -513,16 +515,21 @@ final class MasterCore implements AutoCloseable {
     statWaitNanos += waitNanos;
     statAckNanos += ackNanos;
     statCommitNanos += nanos;
+    if (statBatches <= statCommits.length) {
+      statCommits[(int) statBatches - 1] = nanos;
+    }
     statMaxCommitNanos = Math.max(statMaxCommitNanos, nanos);
     long now = System.nanoTime();
     if (now - statSince >= 10_000_000_000L) {
       LOG.info(
           "master group commit: {} batches of {} changes on average in the last {} s; commit"
-              + " {} ms on average, {} ms at most; before it a batch waited {} ms for a committer,"
-              + " after it its answers took {} ms (averages)",
+              + " {} ms on average (median {}), {} ms at most; before it a batch waited {} ms for a"
+              + " committer, after it its answers took {} ms (averages)",
           statBatches, String.format(java.util.Locale.ROOT, "%.1f", (double) statChanges / statBatches),
           (now - statSince) / 1_000_000_000L,
           String.format(java.util.Locale.ROOT, "%.3f", statCommitNanos / 1e6 / statBatches),
+          String.format(java.util.Locale.ROOT, "%.3f", median(statCommits,
+              (int) Math.min(statBatches, statCommits.length)) / 1e6),
           String.format(java.util.Locale.ROOT, "%.2f", statMaxCommitNanos / 1e6),
           String.format(java.util.Locale.ROOT, "%.3f", statWaitNanos / 1e6 / statBatches),
           String.format(java.util.Locale.ROOT, "%.3f", statAckNanos / 1e6 / statBatches));
@@ -534,6 +541,12 @@ final class MasterCore implements AutoCloseable {
       statMaxCommitNanos = 0;
       statSince = now;
     }
+  }
+
+  private static long median(long[] v, int n) {
+    long[] d = Arrays.copyOf(v, n);
+    Arrays.sort(d);
+    return d[n / 2];
   }
 
   /** Writes one batch in one transaction, retrying a few times. @return null, or the last error */
