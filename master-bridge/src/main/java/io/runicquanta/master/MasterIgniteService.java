@@ -204,8 +204,7 @@ public final class MasterIgniteService implements Service {
     long warned = t0;
     while (true) {
       MasterAddress a = addrs.get(MasterCaches.ADDRESS_KEY);
-      if (a == null || a.nodeId().equals(self.toString())
-          || ignite.cluster().node(UUID.fromString(a.nodeId())) == null) {
+      if (a == null || a.nodeId().equals(self.toString()) || !alive(a.nodeId())) {
         if (System.nanoTime() - t0 > 100_000_000L) {
           LOG.info("the previous master ({}) is gone after {} ms; taking over", a,
               (System.nanoTime() - t0) / 1_000_000);
@@ -220,6 +219,14 @@ public final class MasterIgniteService implements Service {
       if (stopped.await(20, TimeUnit.MILLISECONDS)) {
         return false;
       }
+    }
+  }
+
+  private boolean alive(String nodeId) {
+    try {
+      return ignite.cluster().node(UUID.fromString(nodeId)) != null;
+    } catch (IllegalArgumentException e) {
+      return false; // not a node id: no master of this grid published it
     }
   }
 
