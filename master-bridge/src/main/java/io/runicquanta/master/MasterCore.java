@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * two keys in three). PutStart cost about 3x a bare transactional put, and concurrent calls queued
  * on per-key locks and on each other's commits, which made the tail.
  *
- * <p>So the master, a cluster singleton that is the only writer of its caches, now keeps the
+ * <p>So the master, a singleton service that is the only writer of its caches, now keeps the
  * authoritative state in memory and uses the caches only to make it durable:
  *
  * <ul>
