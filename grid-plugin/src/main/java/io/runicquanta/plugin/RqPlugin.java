@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a {@link TransferEngine} with the configured transport, rails and options;
  *   <li>on a server node with a non-zero segment size, the storage segment ({@code
  *       engine.allocateSegment});
- *   <li>on a server node with {@code hostMaster}, the master's state caches (held by the nodes with
- *       the {@value RqPluginProvider#ATTR_HOST_MASTER} attribute only) and its deployment: it runs on
- *       the primary node of those caches and follows it when it moves;
+ *   <li>on a server node with {@code hostMaster}, the master's cluster-singleton deployment (it runs
+ *       on one node with the {@value RqPluginProvider#ATTR_HOST_MASTER} attribute, and moves when
+ *       that node leaves);
  *   <li>a {@link MasterClient} that finds the master through the grid;
  *   <li>MountSegment: name {@code rq-<node id>}, node id, failure domain, size, transport, first
  *       rail address and the segment descriptor ({@code SegmentDescriptor.toBytes()}) as remote key.
@@ -144,7 +144,7 @@ public final class RqPlugin implements IgnitePlugin {
         segment = engine.allocateSegment(segmentName(nodeId), seg);
       }
       if (!client && cfg.hostMaster()) {
-        // the master's state caches live on the master hosts only, and the master on their primary
+        // a cluster singleton among the master hosts (see MasterIgniteService.deploy)
         MasterIgniteService.deploy(
             ignite,
             MasterConfig.builder().grpcPort(cfg.masterPort()).cacheBackups(cfg.masterBackups()).build(),

@@ -110,10 +110,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     return concurrency;
   }
 
-  /**
-   * @return true if this server node may host the master (one instance in the grid, on the primary
-   *     node of its state caches, which live on such nodes only)
-   */
+  /** @return true if this server node may host the master (a cluster singleton) */
   public boolean hostMaster() {
     return hostMaster;
   }

@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * <p>Deploy it with {@link #configure(IgniteConfiguration, MasterConfig)} on every server node
  * (static: the state caches and the service), or once with {@link #deploy(Ignite, MasterConfig,
  * IgnitePredicate)} on a running node. The caches must exist before the service: Ignite places an
- * affinity service by its cache, and does not deploy one whose cache is missing.
+ * affinity service by its cache, and does not deploy one whose cache is missing. Restricted to some
+ * server nodes ({@code deploy} with a host filter, as the grid plugin's {@code hostMaster} does),
+ * the master is a plain cluster singleton among them instead, and pays the cross-node commit.
  */
 public final class MasterIgniteService implements Service {
   private static final long serialVersionUID = 1L;
@@ -102,7 +104,8 @@ public final class MasterIgniteService implements Service {
 
   /**
    * Adds the master's state caches and its service to a server node's configuration (keeping the
-   * caches and services already there). Do it on every server node that may host the master.
+   * caches and services already there). Do it on every server node (the caches, with no node
+   * filter, live on every server node anyway, once one node has started them).
    *
    * @param c the node's configuration
    * @param cfg the master's settings
@@ -127,19 +130,35 @@ public final class MasterIgniteService implements Service {
   }
 
   /**
-   * Creates the master's state caches (if missing) on the given server nodes and deploys the
-   * master (if not deployed yet). The master then runs on the primary node of those caches, so
-   * only on nodes {@code hosts} accepts.
+   * Deploys the master (if not deployed yet) from a running node.
+   *
+   * <p>Without {@code hosts}: creates the state caches (if missing) and deploys the key-affinity
+   * service, so the master runs on the caches' primary. With {@code hosts}: deploys a cluster
+   * singleton on one of those nodes (usually not the primary). An affinity service ignores node
+   * filters, and the other way to keep it on the hosts, caches held by the hosts only, breaks
+   * Ignite's service deployment: a server node outside the caches' nodes must fetch their affinity
+   * from another node for every deployment round, and when that fails (the node stops meanwhile)
+   * its error makes the other nodes undeploy the master (seen in the grid plugin's tests).
    *
    * @param ignite a started node
    * @param cfg the master's settings
-   * @param hosts the server nodes that may hold the master's state and so host it, or null for all
+   * @param hosts the server nodes that may host the master, or null for all server nodes
    */
   public static void deploy(Ignite ignite, MasterConfig cfg, IgnitePredicate<ClusterNode> hosts) {
-    for (CacheConfiguration<?, ?> cc : MasterCaches.configurations(cfg.cacheBackups(), hosts)) {
-      ignite.getOrCreateCache(cc);
+    if (hosts == null) {
+      for (CacheConfiguration<?, ?> cc : MasterCaches.configurations(cfg.cacheBackups(), null)) {
+        ignite.getOrCreateCache(cc);
+      }
+      ignite.services().deploy(configuration(cfg));
+    } else {
+      ignite.services().deploy(
+          new ServiceConfiguration()
+              .setName(NAME)
+              .setService(new MasterIgniteService(cfg))
+              .setTotalCount(1)
+              .setMaxPerNodeCount(1)
+              .setNodeFilter(hosts));
     }
-    ignite.services().deploy(configuration(cfg));
   }
 
   @Override
