@@ -7,9 +7,7 @@ import org.apache.ignite.cache.CacheAtomicityMode;
 import org.apache.ignite.cache.CacheMode;
 import org.apache.ignite.cache.CacheWriteSynchronizationMode;
 import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
-import org.apache.ignite.cluster.ClusterNode;
 import org.apache.ignite.configuration.CacheConfiguration;
-import org.apache.ignite.lang.IgnitePredicate;
 
 /**
  * Names and configurations of the caches holding the master's state. All are transactional with
@@ -59,15 +57,7 @@ public final class MasterCaches {
   private MasterCaches() {}
 
   static <K, V> CacheConfiguration<K, V> partitioned(String name, int backups) {
-    return partitioned(name, backups, null);
-  }
-
-  static <K, V> CacheConfiguration<K, V> partitioned(
-      String name, int backups, IgnitePredicate<ClusterNode> nodes) {
     CacheConfiguration<K, V> c = new CacheConfiguration<>(name);
-    if (nodes != null) {
-      c.setNodeFilter(nodes);
-    }
     c.setCacheMode(CacheMode.PARTITIONED);
     c.setAtomicityMode(CacheAtomicityMode.TRANSACTIONAL);
     c.setWriteSynchronizationMode(CacheWriteSynchronizationMode.FULL_SYNC);
@@ -79,18 +69,16 @@ public final class MasterCaches {
   /**
    * The configurations of the three state caches ({@value #SEGMENTS}, {@value #OBJECTS}, {@value
    * #RECLAIM}); they must exist before the master's service is deployed, since the service is
-   * placed by the objects cache's affinity ({@link MasterIgniteService}).
+   * placed by the objects cache's affinity ({@link MasterIgniteService}). No node filter: a server
+   * node outside a cache's nodes breaks the affinity service's deployment (see {@link
+   * MasterIgniteService#deploy}).
    *
    * @param backups backups of each cache
-   * @param nodes the server nodes that may hold them (and so host the master), or null for all
    * @return the configurations
    */
-  public static List<CacheConfiguration<?, ?>> configurations(
-      int backups, IgnitePredicate<ClusterNode> nodes) {
+  public static List<CacheConfiguration<?, ?>> configurations(int backups) {
     return List.of(
-        partitioned(SEGMENTS, backups, nodes),
-        partitioned(OBJECTS, backups, nodes),
-        partitioned(RECLAIM, backups, nodes));
+        partitioned(SEGMENTS, backups), partitioned(OBJECTS, backups), partitioned(RECLAIM, backups));
   }
 
   /**

@@ -118,7 +118,7 @@ public final class MasterIgniteService implements Service {
         caches.add(cc);
       }
     }
-    caches.addAll(MasterCaches.configurations(cfg.cacheBackups(), null));
+    caches.addAll(MasterCaches.configurations(cfg.cacheBackups()));
     c.setCacheConfiguration(caches.toArray(new CacheConfiguration<?, ?>[0]));
     List<ServiceConfiguration> services = new ArrayList<>();
     if (c.getServiceConfiguration() != null) {
@@ -146,7 +146,7 @@ public final class MasterIgniteService implements Service {
    */
   public static void deploy(Ignite ignite, MasterConfig cfg, IgnitePredicate<ClusterNode> hosts) {
     if (hosts == null) {
-      for (CacheConfiguration<?, ?> cc : MasterCaches.configurations(cfg.cacheBackups(), null)) {
+      for (CacheConfiguration<?, ?> cc : MasterCaches.configurations(cfg.cacheBackups())) {
         ignite.getOrCreateCache(cc);
       }
       ignite.services().deploy(configuration(cfg));
