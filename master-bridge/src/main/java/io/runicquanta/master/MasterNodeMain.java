@@ -36,9 +36,8 @@ public final class MasterNodeMain {
             Integer.parseInt(args[3]),
             Long.parseLong(args[4]),
             false);
-    c.setServiceConfiguration(
-        MasterIgniteService.configuration(
-            MasterConfig.builder().readLeaseMillis(Long.parseLong(args[5])).build()));
+    MasterIgniteService.configure(
+        c, MasterConfig.builder().readLeaseMillis(Long.parseLong(args[5])).build());
     try (Ignite ignite = Ignition.start(c)) {
       System.out.println("READY " + ProcessHandle.current().pid() + " " + ignite.cluster().localNode().id());
       System.out.flush();

@@ -70,9 +70,17 @@ final class TestGrid implements AutoCloseable {
   }
 
   Ignite startServer() {
+    return startServer(null);
+  }
+
+  /** @param consistentId the node's consistent id (which places partitions), or null for Ignite's */
+  Ignite startServer(String consistentId) {
     IgniteConfiguration c =
         LocalGrid.config(prefix + "-" + nodes.size(), disco, comm, RANGE, 32, false);
-    c.setServiceConfiguration(MasterIgniteService.configuration(cfg));
+    if (consistentId != null) {
+      c.setConsistentId(consistentId);
+    }
+    MasterIgniteService.configure(c, cfg);
     Ignite ig = Ignition.start(c);
     nodes.add(ig);
     return ig;

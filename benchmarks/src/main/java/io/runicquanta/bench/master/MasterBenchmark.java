@@ -40,12 +40,17 @@ import org.apache.ignite.Ignition;
  * </ul>
  *
  * First every path is warmed up together (16 threads, pairs, reads and baseline, 3x the warm-up
- * seconds), so that no cell measures code the JIT has not compiled yet in one of the four JVMs:
- * without it the 1-thread pair cell, the first measured, ran on code that had served a few hundred
- * calls, and its calls were several times slower than the same calls at the end of the run. Then each cell is run from 1 and from
- * 16 threads, after its own warm-up. Besides the table it prints, for the pair cells, PutStart's and
- * PutEnd's latency (mean, p50, p99, max, calls above 5, 10 and 50 ms) and the load average. The
- * baseline's records copy one real
+ * seconds). Then, from 1 and from 16 threads, pairs and baseline are measured in alternating 2 s
+ * slices (after a warm-up of each), and GetReplicaList latency after them. The alternation makes the
+ * ratio fair: measured one after the other, the first cell (1-thread pairs, right after the
+ * warm-up) ran on a grid several times slower than two minutes later (commit median 2.0 against
+ * 0.45 ms in the master's log, same calls), and the baseline cell, run later, did not pay that.
+ * After the cells come the single-call medians, the 1-thread pair loop again with a baseline beside
+ * it and a staggered pair loop (PutStart of key k, PutEnd of key k-1: never a key just written),
+ * and the same put timed on the primary of the master's partition as an implicit and as an
+ * explicit optimistic transaction (once per key, and twice per key back to back). Besides the
+ * table it prints, for the pair cells, PutStart's and PutEnd's latency (mean, p50, p99, max, calls
+ * above 5, 10 and 50 ms) and the load average. The baseline's records copy one real
  * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
  * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
@@ -95,12 +100,30 @@ public final class MasterBenchmark {
         for (int threads : new int[] {1, 16}) {
           Recorder starts = new Recorder();
           Recorder ends = new Recorder();
-          double pairs = rate(threads, warm, measure,
-              () -> pair(c, "p/" + seq.incrementAndGet(), starts, ends),
-              () -> {
-                starts.on = true;
-                ends.on = true;
-              });
+          Op pairOp = () -> pair(c, "p/" + seq.incrementAndGet(), starts, ends);
+          AtomicLong bseq = new AtomicLong();
+          Op baseOp = () -> {
+            String key = "b/" + threads + "/" + bseq.incrementAndGet();
+            objects.put(key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+            if (objects.get(key) == null) {
+              throw new IllegalStateException("baseline read lost " + key);
+            }
+          };
+          // pairs and baseline alternate in 2 s slices, so that both see the same state of the
+          // grid (see the class comment: a cell run right after the warm-up ran several times
+          // slower than the same loop two minutes later)
+          rate(threads, warm, 0, pairOp, null);
+          rate(threads, warm, 0, baseOp, null);
+          int rounds = Math.max(1, measure / 2);
+          double pairs = 0;
+          double base = 0;
+          for (int r = 0; r < rounds; r++) {
+            pairs += rate(threads, 0, 2, pairOp, r > 0 ? null : () -> {
+              starts.on = true;
+              ends.on = true;
+            }) / rounds;
+            base += rate(threads, 0, 2, baseOp, null) / rounds;
+          }
           tails.add(starts.summary(threads + " threads, PutStart"));
           tails.add(ends.summary(threads + " threads, PutEnd"));
           long written = seq.get();
@@ -108,14 +131,6 @@ public final class MasterBenchmark {
             long k = firstKey + (long) (Math.random() * (written - firstKey));
             c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey("p/" + k).build()));
           });
-          AtomicLong bseq = new AtomicLong();
-          double base = rate(threads, warm, measure, () -> {
-            String key = "b/" + threads + "/" + bseq.incrementAndGet();
-            objects.put(key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
-            if (objects.get(key) == null) {
-              throw new IllegalStateException("baseline read lost " + key);
-            }
-          }, null);
           rows.add(String.format(Locale.ROOT,
               "| %2d | %,10.0f | %,10.0f | %5.2f | %7.3f | %7.3f |",
               threads, pairs, base, pairs / base, lat[0] / 1e6, lat[1] / 1e6));
@@ -144,9 +159,64 @@ public final class MasterBenchmark {
         });
         long[] put = latencies(1, 2, 5, () -> objects.put("bp/" + bk.incrementAndGet(),
             new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null)));
+        // the 1-thread pair loop again, now that every isolated loop has run (same JIT state and
+        // load as those), and a staggered variant that never writes the key of the previous call:
+        // PutStart(k) then PutEnd(k-1); which of them stays slower than the isolated calls tells
+        // whether the pair loop's cost is the time since start or writing a key just written
+        Recorder againS = new Recorder();
+        Recorder againE = new Recorder();
+        double again = rate(1, 2, 5, () -> pair(c, "a/" + seq.incrementAndGet(), againS, againE), () -> {
+          againS.on = true;
+          againE.on = true;
+        });
+        Recorder stagS = new Recorder();
+        Recorder stagE = new Recorder();
+        String[] prev = {null};
+        double stag = rate(1, 2, 5, () -> {
+          String key = "s/" + seq.incrementAndGet();
+          long t0 = System.nanoTime();
+          c.call(s -> s.putStart(putReq(key)));
+          long t1 = System.nanoTime();
+          if (prev[0] != null) {
+            PutEndRequest.Builder e = PutEndRequest.newBuilder().setKey(prev[0]);
+            for (int j = 0; j < 3; j++) {
+              e.addShardCrc32C(j);
+            }
+            c.call(s -> s.putEnd(e.build()));
+          }
+          long t2 = System.nanoTime();
+          prev[0] = key;
+          stagS.add(t1 - t0);
+          stagE.add(t2 - t1);
+        }, () -> {
+          stagS.on = true;
+          stagE.on = true;
+        });
+        AtomicLong eseq = new AtomicLong();
+        double baseEnd = rate(1, 2, 5, () -> {
+          String key = "e/" + eseq.incrementAndGet();
+          objects.put(key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+          if (objects.get(key) == null) {
+            throw new IllegalStateException("baseline read lost " + key);
+          }
+        }, null);
+        tails.add(String.format(Locale.ROOT, "1 thread at the end: %.0f pairs/s, baseline %.0f/s (ratio"
+            + " %.2f); staggered (PutStart k, PutEnd k-1) %.0f pairs/s", again, baseEnd, again / baseEnd, stag));
+        tails.add(againS.summary("1 thread at the end, PutStart"));
+        tails.add(againE.summary("1 thread at the end, PutEnd"));
+        tails.add(stagS.summary("1 thread staggered, PutStart"));
+        tails.add(stagE.summary("1 thread staggered, PutEnd"));
+        // the same put made on the primary of the partition (where the master now runs), as an
+        // implicit transaction and as the master's batch transaction (explicit, optimistic)
+        long[] onPrimary = client.compute().affinityCall(
+            MasterCaches.OBJECTS, "rq-master", new PrimaryPuts(sample, 3));
         System.out.println();
         System.out.printf(Locale.ROOT, "1-thread p50 ms: gRPC round trip %.3f, PutStart %.3f, PutEnd %.3f,"
             + " baseline cache put %.3f%n", grpc[0] / 1e6, ps[0] / 1e6, pe[0] / 1e6, put[0] / 1e6);
+        System.out.printf(Locale.ROOT, "on the partition's primary, p50 / mean ms: implicit tx put %.3f / %.3f,"
+            + " explicit optimistic tx put %.3f / %.3f, the same with each key put twice in a row"
+            + " %.3f / %.3f%n", onPrimary[0] / 1e6, onPrimary[1] / 1e6,
+            onPrimary[2] / 1e6, onPrimary[3] / 1e6, onPrimary[4] / 1e6, onPrimary[5] / 1e6);
         System.out.println();
         System.out.println("| threads | PutStart+PutEnd pairs/s | baseline Ignite tx put+get/s | ratio |"
             + " GetReplicaList p50 ms | p99 ms |");
@@ -168,6 +238,70 @@ public final class MasterBenchmark {
       }
     }
     System.exit(0);
+  }
+
+  /**
+   * Runs on the primary node of the master's partition: puts of a record like the baseline's, for
+   * {@code seconds} each as an implicit transaction and as an explicit optimistic one (the form of
+   * the master's group commit). Returns p50 and mean of each, in nanoseconds.
+   */
+  static final class PrimaryPuts implements org.apache.ignite.lang.IgniteCallable<long[]> {
+    private static final long serialVersionUID = 1L;
+    private final byte[] sample;
+    private final int seconds;
+    @org.apache.ignite.resources.IgniteInstanceResource private transient Ignite ignite;
+
+    PrimaryPuts(byte[] sample, int seconds) {
+      this.sample = sample;
+      this.seconds = seconds;
+    }
+
+    @Override
+    public long[] call() {
+      IgniteCache<String, ObjectRecord> objects = ignite.cache(MasterCaches.OBJECTS);
+      long[] implicit = loop(i -> objects.put("pp/i/" + i, rec()));
+      long[] explicit = loop(i -> {
+        try (org.apache.ignite.transactions.Transaction tx = ignite.transactions().txStart(
+            org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
+            org.apache.ignite.transactions.TransactionIsolation.READ_COMMITTED, 15_000, 1)) {
+          objects.putAll(java.util.Map.of("pp/e/" + i, rec()));
+          tx.commit();
+        }
+      });
+      // each key written by two transactions back to back, as PutStart then PutEnd do
+      long[] twice = loop(i -> {
+        try (org.apache.ignite.transactions.Transaction tx = ignite.transactions().txStart(
+            org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
+            org.apache.ignite.transactions.TransactionIsolation.READ_COMMITTED, 15_000, 1)) {
+          objects.putAll(java.util.Map.of("pp/t/" + (i / 2), rec()));
+          tx.commit();
+        }
+      });
+      return new long[] {implicit[0], implicit[1], explicit[0], explicit[1], twice[0], twice[1]};
+    }
+
+    private ObjectRecord rec() {
+      return new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null);
+    }
+
+    private long[] loop(java.util.function.IntConsumer op) {
+      long end = System.nanoTime() + seconds * 1_000_000_000L;
+      long[] d = new long[1 << 20];
+      int n = 0;
+      while (System.nanoTime() < end && n < d.length) {
+        long t0 = System.nanoTime();
+        op.accept(n);
+        d[n] = System.nanoTime() - t0;
+        n++;
+      }
+      long sum = 0;
+      for (int i = 0; i < n; i++) {
+        sum += d[i];
+      }
+      long[] sorted = Arrays.copyOf(d, n);
+      Arrays.sort(sorted);
+      return new long[] {sorted[n / 2], sum / Math.max(1, n)};
+    }
   }
 
   /** PutStart then PutEnd of {@code key}; records each call's latency if recorders are given. */
