@@ -3,6 +3,7 @@ package io.runicquanta.codec.raptorq;
 import java.util.ArrayList;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
 
 /**
  * Off-heap memory for the codec's workspaces and source copies, kept between blocks so that the
@@ -33,7 +34,9 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Reuse: a request takes the smallest idle buffer whose capacity is large enough and at most
  * twice the request (Arrow rounds requests below 16 MiB up to a power of two, so blocks of similar
- * sizes share buffers); otherwise a new buffer is allocated.
+ * sizes share buffers); otherwise a new buffer is allocated. If the allocator refuses it (its limit
+ * or a parent's is reached), the idle buffers are freed and the allocation tried once more, so
+ * idle memory never makes an allocation fail that would succeed without the pool.
  */
 public final class WorkspacePool implements AutoCloseable {
   /** Default bound on idle memory: 256 MiB. */
@@ -116,7 +119,16 @@ public final class WorkspacePool implements AutoCloseable {
         return b;
       }
     }
-    return allocator.buffer(bytes);
+    try {
+      return allocator.buffer(bytes);
+    } catch (OutOfMemoryException e) {
+      // idle buffers must never make an allocation fail that would succeed without the pool
+      if (idleBytes() == 0) {
+        throw e;
+      }
+      trim();
+      return allocator.buffer(bytes);
+    }
   }
 
   /** Takes back a buffer from {@link #take}; frees it if the idle bound would be exceeded. */

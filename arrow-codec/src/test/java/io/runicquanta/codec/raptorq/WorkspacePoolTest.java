@@ -104,4 +104,53 @@ class WorkspacePoolTest {
     assertThrows(IllegalArgumentException.class, () -> new WorkspacePool(alloc, -1));
     assertThrows(IllegalArgumentException.class, () -> new WorkspacePool(null));
   }
+
+  @Test
+  void idleBuffersAreFreedWhenTheAllocatorLimitWouldRefuseANewOne(BufferAllocator alloc) {
+    EncodingPlan plan = EncodingPlan.forSourceSymbols(K);
+    int small = 1000; // its buffers are too small to serve a block of T = 3000
+    long needBig;
+    long idleSmall;
+    try (WorkspacePool probe = new WorkspacePool(alloc);
+        ArrowBuf src = alloc.buffer((long) K * T)) {
+      src.setZero(0, src.capacity());
+      try (SourceBlockEncoder enc = SourceBlockEncoder.create(probe, plan, T, src, 0)) {
+        needBig = probe.allocator().getAllocatedMemory();
+      }
+      probe.trim();
+      try (SourceBlockEncoder enc = SourceBlockEncoder.create(probe, plan, small, src, 0)) {
+        assertTrue(probe.allocator().getAllocatedMemory() < needBig);
+      }
+      idleSmall = probe.idleBytes();
+    }
+    assertTrue(idleSmall > 0, "the small block left idle buffers");
+    try (BufferAllocator limited = alloc.newChildAllocator("limited", 0, Long.MAX_VALUE);
+        WorkspacePool pool = new WorkspacePool(limited);
+        ArrowBuf src = limited.buffer((long) K * T);
+        ArrowBuf plain = alloc.buffer((long) (K + 10) * T);
+        ArrowBuf pooled = alloc.buffer((long) (K + 10) * T)) {
+      src.setBytes(0, SplitMix64.bytes(7, K * T));
+      // room for the source (as accounted, rounded up), a big block's workspace and half the idle
+      limited.setLimit(limited.getAllocatedMemory() + needBig + idleSmall / 2);
+      try (SourceBlockEncoder enc = SourceBlockEncoder.create(pool, plan, small, src, 0)) {
+        enc.encodeSymbol(0, pooled, 0);
+      }
+      assertEquals(idleSmall, pool.idleBytes());
+      // idle + a new workspace exceed the limit; the workspace alone fits: the pool frees its idle
+      // buffers and the encoder is built
+      try (SourceBlockEncoder enc = SourceBlockEncoder.create(pool, plan, T, src, 0)) {
+        for (int e = 0; e < K + 10; e++) {
+          enc.encodeSymbol(e, pooled, (long) e * T);
+        }
+      }
+      try (SourceBlockEncoder enc = SourceBlockEncoder.create(alloc, plan, T, src, 0)) {
+        for (int e = 0; e < K + 10; e++) {
+          enc.encodeSymbol(e, plain, (long) e * T);
+        }
+      }
+      for (long i = 0; i < (long) (K + 10) * T; i += 8) {
+        assertEquals(plain.getLong(i), pooled.getLong(i), "byte " + i);
+      }
+    }
+  }
 }
