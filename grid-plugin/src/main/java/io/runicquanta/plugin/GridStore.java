@@ -15,6 +15,7 @@ import io.runicquanta.codec.raptorq.DecodingPlan;
 import io.runicquanta.codec.raptorq.EncodingPlan;
 import io.runicquanta.codec.raptorq.SourceBlockDecoder;
 import io.runicquanta.codec.raptorq.SourceBlockEncoder;
+import io.runicquanta.codec.raptorq.WorkspacePool;
 import io.runicquanta.master.LayoutProtos;
 import io.runicquanta.master.MasterClient;
 import io.runicquanta.master.proto.BatchGetReplicaListRequest;
@@ -372,11 +373,26 @@ final class GridStore implements RqStore, AutoCloseable {
 
   // ---------------------------------------------------------------- slots
 
-  /** Per in-flight block: the data buffer, a registered staging segment and a decode buffer. */
+  /**
+   * Per in-flight block: the data buffer, a registered staging segment, a decode buffer and the
+   * codec's workspaces ({@link WorkspacePool}). A slot serves one block after another, so keeping
+   * these between blocks costs no more memory than the largest block needed, and spares each block
+   * the page faults of freshly mapped memory (the codec's workspaces are about (L + K) x T bytes a
+   * block; see WorkspacePool's class comment for what those faults cost).
+   */
   final class Slot implements AutoCloseable {
     ArrowBuf data;
     Segment staging;
     ArrowBuf aux;
+    WorkspacePool pool;
+
+    /** The codec's workspace memory for this slot, accounted to the node's work allocator. */
+    WorkspacePool pool() {
+      if (pool == null) {
+        pool = new WorkspacePool(work);
+      }
+      return pool;
+    }
 
     /** Grows the data buffer to {@code bytes}, keeping its first {@code keep} bytes. */
     ArrowBuf growData(long bytes, long keep) {
@@ -440,6 +456,15 @@ final class GridStore implements RqStore, AutoCloseable {
       if (aux != null) {
         aux.close();
         aux = null;
+      }
+      if (pool != null) {
+        try {
+          pool.close();
+        } catch (IllegalStateException e) {
+          // an encoder of this slot is still open: its memory stays accounted (and reported at stop)
+          LOG.warn("closing a slot's workspace pool", e);
+        }
+        pool = null;
       }
     }
   }
@@ -573,7 +598,7 @@ final class GridStore implements RqStore, AutoCloseable {
           if (usePre) {
             enc = pre;
           } else if (whole == null) {
-            enc = SourceBlockEncoder.create(work, plan(b.k()), t, data, oti.sourceBlockOffset(b.id()));
+            enc = SourceBlockEncoder.create(slot.pool(), plan(b.k()), t, data, oti.sourceBlockOffset(b.id()));
           }
           tEnc = System.nanoTime();
           if (phases != null) {
@@ -855,7 +880,7 @@ final class GridStore implements RqStore, AutoCloseable {
             } catch (UndecodableBlockException ex) {
               throw ex.withBlock(b.id());
             }
-            SourceBlockDecoder.decode(work, dp, t, recv, recvOff, out, outOff);
+            SourceBlockDecoder.decode(slot.pool(), dp, t, recv, recvOff, out, outOff);
             return new Chunk(out, outOff, b.size());
           }
           long outOff = recvOff + (long) validSymbols * t;
@@ -1294,7 +1319,7 @@ final class GridStore implements RqStore, AutoCloseable {
             s.data.setZero(size, k * t - size);
           }
           long e0 = System.nanoTime();
-          enc = SourceBlockEncoder.create(work, plan((int) k), t, s.data, 0);
+          enc = SourceBlockEncoder.create(s.pool(), plan((int) k), t, s.data, 0);
           phases.addAndGet(PH_ENCODER, System.nanoTime() - e0);
           long w0 = System.nanoTime();
           ObjectLayout l = join(put);
@@ -2174,7 +2199,7 @@ final class GridStore implements RqStore, AutoCloseable {
         Segment stg = wr.staging(need);
         ArrowBuf buf = stg.buffer();
         int[] crcs = new int[rs.getShardsCount()];
-        try (SourceBlockEncoder enc = SourceBlockEncoder.create(work, plan(b.k()), t, c.buf(), c.off())) {
+        try (SourceBlockEncoder enc = SourceBlockEncoder.create(wr.pool(), plan(b.k()), t, c.buf(), c.off())) {
           long off = 0;
           for (int i = 0; i < rs.getShardsCount(); i++) {
             BufHandle h = rs.getShards(i);
