@@ -47,12 +47,14 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * </ul>
  *
  * Ratios: tcp and fabric against the socket baseline of the same size and direction, local against
- * memcpy of the same size. {@code -Drq.bench.sizes=65536,...} and {@code -Drq.bench.rails=1,...} pick
- * cells. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
+ * memcpy of the same size. {@code -Drq.bench.sizes=65536,...}, {@code -Drq.bench.rails=1,...} and
+ * {@code -Drq.bench.ops=READ,WRITE} pick cells; {@code -Drq.bench.batchBytes} (default 32 MiB) sets
+ * the bytes per batch, so that tiny sizes (for example 64 bytes, 1 MiB batches) measure the cost per
+ * request, which the table also prints (ns per request = size / throughput). Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
  * benchmarks/target/benchmarks.jar io.runicquanta.bench.transfer.TransferBenchmark}.
  */
 public final class TransferBenchmark {
-  static final long BATCH_BYTES = 32L << 20;
+  static final long BATCH_BYTES = Long.getLong("rq.bench.batchBytes", 32L << 20);
   static final long SEGMENT_BYTES = 64L << 20;
   static final long[] SIZES = java.util.Arrays.stream(System.getProperty("rq.bench.sizes", "65536,1048576,16777216")
       .split(",")).mapToLong(Long::parseLong).toArray();
@@ -60,6 +62,7 @@ public final class TransferBenchmark {
       .mapToInt(Integer::parseInt).toArray();
   static final double SECONDS = Double.parseDouble(System.getProperty("rq.bench.seconds", "0.5"));
   static final int REPEATS = Integer.getInteger("rq.bench.repeats", 5);
+  static final String[] OPS = System.getProperty("rq.bench.ops", "WRITE,READ").split(",");
 
   private TransferBenchmark() {}
 
@@ -106,7 +109,7 @@ public final class TransferBenchmark {
         try (TransferEngine engine = engine(root, "local", rails, Map.of(), "bench-local-" + rails);
             Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
           for (long size : SIZES) {
-            for (String op : new String[] {"WRITE", "READ"}) {
+            for (String op : OPS) {
               // Interleaved, median of REPEATS each: the machine is shared.
               double[] gs = new double[REPEATS];
               double[] bs = new double[REPEATS];
@@ -164,7 +167,7 @@ public final class TransferBenchmark {
           try (TransferEngine engine = engine(root, transport, rails, opts, "bench-" + transport + "-" + rails);
               Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
             for (long size : SIZES) {
-              for (String op : new String[] {"WRITE", "READ"}) {
+              for (String op : OPS) {
                 // Interleave baseline and engine runs, median of REPEATS each: the machine is shared.
                 double[] gs = new double[REPEATS];
                 double[] bs = new double[REPEATS];
@@ -272,7 +275,7 @@ public final class TransferBenchmark {
   }
 
   static String size(long s) {
-    return s >= (1 << 20) ? (s >> 20) + " MiB" : (s >> 10) + " KiB";
+    return s >= (1 << 20) ? (s >> 20) + " MiB" : s >= 1024 ? (s >> 10) + " KiB" : s + " B";
   }
 
   static void print(List<Row> rows, Map<String, Double> socket, Map<Long, Double> memcpy) {
@@ -283,10 +286,11 @@ public final class TransferBenchmark {
       String[] kp = k.split("/");
       sb.append(String.format(Locale.ROOT, "| socket | %s | %s | %.2f |%n", kp[0], size(Long.parseLong(kp[1])), g));
     });
-    sb.append("\n| transport | op | size | rails | GB/s | vs baseline | ratio |\n|---|---|---|---|---|---|---|\n");
+    sb.append("\n| transport | op | size | rails | GB/s | ns/request | vs baseline | ratio |\n"
+        + "|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %s | %.2fx |%n",
-          r.transport(), r.op(), size(r.size()), r.rails(), r.gbps(), r.baseline(), r.ratio()));
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %.0f | %s | %.2fx |%n",
+          r.transport(), r.op(), size(r.size()), r.rails(), r.gbps(), r.size() / r.gbps(), r.baseline(), r.ratio()));
     }
     System.out.println(sb);
   }
