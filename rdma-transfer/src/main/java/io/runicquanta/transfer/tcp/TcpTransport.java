@@ -421,8 +421,11 @@ final class TcpTransport implements Transport {
       ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
       ByteBuffer[] pair = new ByteBuffer[2];
       in.flip();
+      // The slice whose response is being read: no longer in awaiting, so fail() cannot see it.
+      Pending current = null;
       try {
         while (failure == null) {
+          current = null;
           ensure(ch, in, RESP_HEADER);
           int magic = in.getInt();
           byte status = in.get();
@@ -435,6 +438,7 @@ final class TcpTransport implements Transport {
           }
           lastProgressNanos = System.nanoTime();
           Pending p = awaiting.poll();
+          current = p;
           if (p == null || p.id != id) {
             throw new IOException("protocol error from " + address + ": response for request " + id
                 + ", expected " + (p == null ? "none" : p.id));
@@ -461,6 +465,11 @@ final class TcpTransport implements Transport {
         }
       } catch (IOException | RuntimeException e) {
         fail(e);
+        if (current != null) {
+          // e.g. the peer died in the middle of this READ's payload
+          current.future.completeExceptionally(
+              new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e));
+        }
       }
     }
 
