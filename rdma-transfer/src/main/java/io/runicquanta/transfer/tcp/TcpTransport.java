@@ -61,11 +61,19 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * Slices are 1 MiB when the engine may choose ({@link #preferredSliceBytes()}), so headers, responses
  * and completions cost little against the payload. A connection's sender thread takes every queued
  * request at once and writes all their headers and WRITE payloads in one gathering write, so slices
- * submitted together cost one wake-up, not one each. The target coalesces responses ({@link
- * Responses}): while more requests are already readable it keeps WRITE acknowledgements and sends
- * them together, and a READ's header goes out in one gathering write with its payload. Sockets on
- * both ends use the system's default buffer sizes with {@code TCP_NODELAY}, like the plain socket
- * copy of the benchmark.
+ * submitted together cost one wake-up, not one each; every slice the engine admits is in flight at
+ * once (a 32 MiB batch of 64 KiB READs is 512 outstanding requests on the connection). The target
+ * coalesces responses ({@link Responses}): while more requests are already readable it keeps WRITE
+ * acknowledgements and READ responses (header plus a view of the payload, segment pinned) and sends
+ * them in one gathering write, up to 64 responses or 1 MiB; a READ response used to go out alone,
+ * one write call and one short TCP segment per 64 KiB. A payload is read in a scattering read that
+ * also takes the bytes behind it into the header buffer, exactly one header when the next response
+ * answers a READ (responses come in request order, so the receiver knows), so a stream of 64 KiB
+ * READ responses costs one read call each and the payload still lands straight in the segment; the
+ * target does the same for WRITE payloads, guessing that the next request names the same segment.
+ * A rail remembers the connection of the last endpoint it used, so a slice does not build the
+ * address string and map key. Sockets on both ends use the system's default buffer sizes with
+ * {@code TCP_NODELAY}, like the plain socket copy of the benchmark.
  *
  * <h2>No heap copies</h2>
  *
