@@ -51,6 +51,12 @@ import org.apache.arrow.memory.BufferAllocator;
  * nothing is left to run but slices are still on the rails, it spins up to 0.2 ms before it parks
  * (only if it ran a slice itself, so a tcp or fabric waiter never spins).
  *
+ * <p>Inline requests: a request that fits one slice and at most {@link Transport#inlineBytes()} (only
+ * {@code local} has such, 128 KiB: a copy of microseconds, which a hand-off to a rail thread and its
+ * wake-up would cost more than) runs on the submitting thread inside {@code submit}, after the
+ * batch's other slices were queued, so {@code submit} returns with those requests done or failed.
+ * Each submitting thread copies its own requests, so concurrent submitters still copy in parallel.
+ *
  * <p>Bookkeeping per slice is kept off locks: bytes in flight and per-rail load are atomics that a
  * finishing slice decrements without the queue lock, and a batch learns that its requests are done
  * from a counter that each request future decrements when it completes (however it completes:
@@ -103,6 +109,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
    */
   private final AtomicLong inFlightBytes = new AtomicLong();
   private int rotate;
+  /** Rail rotation of inline slices; a racy counter is fine. */
+  private int inlineRotate;
   private volatile boolean closed;
 
   DefaultTransferEngine(TransferEngineBuilder b) {
@@ -277,12 +285,21 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     }
     Batch batch = new Batch(requests.size());
     List<Slice> slices = new ArrayList<>();
+    List<Request> inline = null;
+    int inlineMax = transport.inlineBytes();
     for (int i = 0; i < requests.size(); i++) {
       TransferRequest tr = requests.get(i);
       Request r = new Request(batch, i, tr);
       batch.requests.add(r.future);
       batch.bytes += tr.length();
       long slice = sliceFor(tr.length());
+      if (tr.length() <= inlineMax && tr.length() <= slice) {
+        if (inline == null) {
+          inline = new ArrayList<>(requests.size() - i);
+        }
+        inline.add(r);
+        continue;
+      }
       for (long off = 0; off < tr.length(); off += slice) {
         slices.add(new Slice(r, off, (int) Math.min(slice, tr.length() - off)));
       }
@@ -309,7 +326,75 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       }, nanos, TimeUnit.NANOSECONDS);
     }
     pump();
+    if (inline != null) {
+      runInline(inline);
+    }
     return batch;
+  }
+
+  /**
+   * Runs single-slice requests of at most {@link Transport#inlineBytes()} on the submitting thread,
+   * one after the other, with the same accounting as a slice on a rail (bytes in flight, rail load
+   * and bytes, the local segment pinned, retry on the batch's other rails through the queue when the
+   * rail fails). A request that the in-flight bound does not admit right now, or whose rail failed,
+   * goes to the queue instead; a request already failed (timeout, cancel, close) is skipped.
+   */
+  private void runInline(List<Request> inline) {
+    List<Slice> later = null;
+    for (int i = 0; i < inline.size(); i++) {
+      Request r = inline.get(i);
+      if (r.future.isDone()) {
+        continue;
+      }
+      Slice s = new Slice(r, 0, (int) r.req.length());
+      long inFlight = inFlightBytes.get();
+      int rail = closed || (inFlight > 0 && inFlight + s.length > maxBytesInFlight) ? -2 : inlineRail(r.batch);
+      if (rail == -1) {
+        r.failNoRail();
+        continue;
+      }
+      if (rail < 0) {
+        if (later == null) {
+          later = new ArrayList<>();
+        }
+        later.add(s);
+        continue;
+      }
+      s.rail = rail;
+      inFlightBytes.addAndGet(s.length);
+      railLoad.addAndGet(rail, s.length);
+      start(s, true);
+    }
+    if (later != null) {
+      synchronized (lock) {
+        if (!closed) {
+          queue.addAll(later);
+        }
+      }
+      if (closed) {
+        for (Slice s : later) {
+          s.request.fail(new TransferException("transfer engine '" + name + "' closed with "
+              + s.request.describe() + " pending"));
+        }
+      }
+      pump();
+    }
+  }
+
+  /**
+   * Rail for an inline slice: the next open rail its batch has not seen fail, rotating (without the
+   * lock: a stale view of a rail just closed only makes the transport fail the slice, which is then
+   * retried on another rail); -1 when none is left.
+   */
+  private int inlineRail(Batch batch) {
+    int start = inlineRotate++;
+    for (int k = 0; k < rails; k++) {
+      int r = Math.floorMod(start + k, rails);
+      if (!railClosed[r] && !batch.isDead(r)) {
+        return r;
+      }
+    }
+    return -1;
   }
 
   /**
@@ -394,7 +479,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         noRail.get(i).request.failNoRail();
       }
       for (int i = 0; i < issue.size(); i++) {
-        start(issue.get(i));
+        start(issue.get(i), false);
       }
       issue.clear();
       noRail.clear();
@@ -419,7 +504,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     return best;
   }
 
-  private void start(Slice s) {
+  /**
+   * Hands a slice (already counted in flight and on its rail) to the transport, or with {@code
+   * inline} runs it on this thread ({@link Transport#runInline}) and finishes it before returning.
+   */
+  private void start(Slice s, boolean inline) {
     Request r = s.request;
     r.batch.onRail.incrementAndGet();
     DefaultSegment local = (DefaultSegment) r.req.local();
@@ -427,10 +516,21 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       finish(s, new TransferException("local segment '" + local.name() + "' was closed during " + r.describe()), false);
       return;
     }
+    SliceOp op = new SliceOp(r.req.op(), local.registration(),
+        local.address() + r.req.localOffset() + s.offset, r.req.remote(), r.req.remoteOffset() + s.offset, s.length);
+    if (inline) {
+      Throwable err = null;
+      try {
+        transport.runInline(s.rail, op);
+      } catch (RuntimeException e) {
+        err = e;
+      }
+      finish(s, err, true);
+      return;
+    }
     CompletableFuture<Void> f;
     try {
-      f = transport.submit(s.rail, new SliceOp(r.req.op(), local.registration(),
-          local.address() + r.req.localOffset() + s.offset, r.req.remote(), r.req.remoteOffset() + s.offset, s.length));
+      f = transport.submit(s.rail, op);
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }

@@ -47,12 +47,16 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * </ul>
  *
  * Ratios: tcp and fabric against the socket baseline of the same size and direction, local against
- * memcpy of the same size. {@code -Drq.bench.sizes=65536,...} and {@code -Drq.bench.rails=1,...} pick
- * cells. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
+ * memcpy of the same size. {@code -Drq.bench.sizes=65536,...}, {@code -Drq.bench.rails=1,...} and
+ * {@code -Drq.bench.ops=READ,WRITE} pick cells; {@code -Drq.bench.batchBytes} (default 32 MiB) sets
+ * the bytes per batch, so that tiny sizes (for example 64 bytes, 1 MiB batches) measure the cost per
+ * request, which the table also prints (ns per request = size / throughput). It also prints the CPU
+ * time per request of both processes (all threads, at the clock tick's resolution) for the engine and
+ * its baseline: on a loaded machine that says more about per-request costs than wall-clock throughput. Run: {@code IPATH_NO_BACKTRACE=1 java <BenchFlags.JVM_ARGS> -cp
  * benchmarks/target/benchmarks.jar io.runicquanta.bench.transfer.TransferBenchmark}.
  */
 public final class TransferBenchmark {
-  static final long BATCH_BYTES = 32L << 20;
+  static final long BATCH_BYTES = Long.getLong("rq.bench.batchBytes", 32L << 20);
   static final long SEGMENT_BYTES = 64L << 20;
   static final long[] SIZES = java.util.Arrays.stream(System.getProperty("rq.bench.sizes", "65536,1048576,16777216")
       .split(",")).mapToLong(Long::parseLong).toArray();
@@ -60,10 +64,17 @@ public final class TransferBenchmark {
       .mapToInt(Integer::parseInt).toArray();
   static final double SECONDS = Double.parseDouble(System.getProperty("rq.bench.seconds", "0.5"));
   static final int REPEATS = Integer.getInteger("rq.bench.repeats", 5);
+  static final String[] OPS = System.getProperty("rq.bench.ops", "WRITE,READ").split(",");
 
   private TransferBenchmark() {}
 
-  record Row(String transport, String op, long size, int rails, double gbps, String baseline, double ratio) {}
+  record Row(String transport, String op, long size, int rails, double gbps, String baseline, double ratio,
+      double cpuNsPerReq, double baseCpuNsPerReq) {}
+
+  /** The peer process of the running remote cells, whose CPU time {@link #measure} adds; null for local. */
+  static volatile ProcessHandle peerProcess;
+  /** CPU time (both processes) per byte of the last {@link #measure}, in ns. */
+  static double lastCpuNsPerByte;
 
   public static void main(String[] args) throws Exception {
     List<Row> rows = new ArrayList<>();
@@ -106,18 +117,22 @@ public final class TransferBenchmark {
         try (TransferEngine engine = engine(root, "local", rails, Map.of(), "bench-local-" + rails);
             Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
           for (long size : SIZES) {
-            for (String op : new String[] {"WRITE", "READ"}) {
+            for (String op : OPS) {
               // Interleaved, median of REPEATS each: the machine is shared.
               double[] gs = new double[REPEATS];
               double[] bs = new double[REPEATS];
+              double[] gc = new double[REPEATS];
+              double[] bc = new double[REPEATS];
               for (int rep = 0; rep < REPEATS; rep++) {
                 bs[rep] = memcpy(root, size);
+                bc[rep] = lastCpuNsPerByte * size;
                 gs[rep] = engineRun(engine, local, target.descriptor(), op, size);
+                gc[rep] = lastCpuNsPerByte * size;
               }
               double g = median(gs);
               double base = median(bs);
               memcpy.merge(size, base, Math::max);
-              rows.add(new Row("local", op, size, rails, g, "memcpy", g / base));
+              rows.add(new Row("local", op, size, rails, g, "memcpy", g / base, median(gc), median(bc)));
             }
           }
         }
@@ -148,6 +163,7 @@ public final class TransferBenchmark {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
     pb.environment().put("IPATH_NO_BACKTRACE", "1");
     Process p = pb.start();
+    peerProcess = p.toHandle();
     try {
       BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       String ready = in.readLine();
@@ -164,18 +180,22 @@ public final class TransferBenchmark {
           try (TransferEngine engine = engine(root, transport, rails, opts, "bench-" + transport + "-" + rails);
               Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
             for (long size : SIZES) {
-              for (String op : new String[] {"WRITE", "READ"}) {
+              for (String op : OPS) {
                 // Interleave baseline and engine runs, median of REPEATS each: the machine is shared.
                 double[] gs = new double[REPEATS];
                 double[] bs = new double[REPEATS];
+                double[] gc = new double[REPEATS];
+                double[] bc = new double[REPEATS];
                 for (int rep = 0; rep < REPEATS; rep++) {
                   bs[rep] = socketRun(ch, mem, op, size);
+                  bc[rep] = lastCpuNsPerByte * size;
                   gs[rep] = engineRun(engine, local, remote, op, size);
+                  gc[rep] = lastCpuNsPerByte * size;
                 }
                 double g = median(gs);
                 double base = median(bs);
                 socket.merge(op + "/" + size, base, Math::max);
-                rows.add(new Row(label, op, size, rails, g, "socket", g / base));
+                rows.add(new Row(label, op, size, rails, g, "socket", g / base, median(gc), median(bc)));
               }
             }
           }
@@ -190,6 +210,7 @@ public final class TransferBenchmark {
       if (!p.waitFor(20, TimeUnit.SECONDS)) {
         p.destroyForcibly();
       }
+      peerProcess = null;
     }
   }
 
@@ -255,13 +276,26 @@ public final class TransferBenchmark {
       step.run();
     } while (System.nanoTime() < warm);
     long bytes = 0;
+    long cpu0 = cpuNanos();
     long t0 = System.nanoTime();
     long end = t0 + (long) (SECONDS * 1e9);
     do {
       step.run();
       bytes += BATCH_BYTES;
     } while (System.nanoTime() < end);
-    return bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
+    long t1 = System.nanoTime();
+    lastCpuNsPerByte = (double) (cpuNanos() - cpu0) / bytes;
+    return bytes / ((t1 - t0) / 1e9) / 1e9;
+  }
+
+  /** CPU time of this process and of the peer process (if any), all threads, in ns (clock-tick resolution). */
+  static long cpuNanos() {
+    long n = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+    ProcessHandle peer = peerProcess;
+    if (peer != null) {
+      n += peer.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+    }
+    return n;
   }
 
   static double median(double[] v) {
@@ -272,7 +306,7 @@ public final class TransferBenchmark {
   }
 
   static String size(long s) {
-    return s >= (1 << 20) ? (s >> 20) + " MiB" : (s >> 10) + " KiB";
+    return s >= (1 << 20) ? (s >> 20) + " MiB" : s >= 1024 ? (s >> 10) + " KiB" : s + " B";
   }
 
   static void print(List<Row> rows, Map<String, Double> socket, Map<Long, Double> memcpy) {
@@ -283,10 +317,12 @@ public final class TransferBenchmark {
       String[] kp = k.split("/");
       sb.append(String.format(Locale.ROOT, "| socket | %s | %s | %.2f |%n", kp[0], size(Long.parseLong(kp[1])), g));
     });
-    sb.append("\n| transport | op | size | rails | GB/s | vs baseline | ratio |\n|---|---|---|---|---|---|---|\n");
+    sb.append("\n| transport | op | size | rails | GB/s | ns/request | vs baseline | ratio "
+        + "| CPU ns/request | baseline CPU ns/request |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for (Row r : rows) {
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %s | %.2fx |%n",
-          r.transport(), r.op(), size(r.size()), r.rails(), r.gbps(), r.baseline(), r.ratio()));
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %.0f | %s | %.2fx | %.0f | %.0f |%n",
+          r.transport(), r.op(), size(r.size()), r.rails(), r.gbps(), r.size() / r.gbps(), r.baseline(), r.ratio(),
+          r.cpuNsPerReq(), r.baseCpuNsPerReq()));
     }
     System.out.println(sb);
   }

@@ -35,7 +35,11 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * each, still fine-grained enough to stripe and to help with); the thread waiting for a batch
  * ({@code get}/{@code join} on the batch future) does not park while copies are queued but runs them
  * itself ({@link #help()}), next to the rail threads; rail threads spin briefly before they park; and
- * the endpoint address is parsed without allocating.
+ * the endpoint address is parsed without allocating. Requests of at most {@link #INLINE_BYTES} (128
+ * KiB) are not handed to a rail at all: the engine copies them on the submitting thread ({@link
+ * #runInline}), with the same checks, because for a copy of a few microseconds the queue, the
+ * future and the rail thread's wake-up cost more than the copy (64 KiB requests reached only 0.63x
+ * to 0.76x of a plain copy loop through the rails).
  */
 final class LocalTransport implements Transport {
   private static final ConcurrentHashMap<Long, LocalTransport> PEERS = new ConcurrentHashMap<>();
@@ -98,6 +102,22 @@ final class LocalTransport implements Transport {
   @Override
   public int preferredSliceBytes() {
     return 1 << 20;
+  }
+
+  /** Requests up to this size are copied on the submitting thread (see the class comment). */
+  static final int INLINE_BYTES = 128 << 10;
+
+  @Override
+  public int inlineBytes() {
+    return INLINE_BYTES;
+  }
+
+  @Override
+  public void runInline(int rail, SliceOp slice) {
+    if (lanes[rail].closed) {
+      throw new RailFailedException(rail, "local rail closed", null);
+    }
+    copy(rail, slice);
   }
 
   /** Runs one copy queued on any open rail (rotating the rail it starts from). */

@@ -44,6 +44,26 @@ public interface Transport extends AutoCloseable {
   }
 
   /**
+   * Largest request that the engine may run synchronously on the submitting thread with {@link
+   * #runInline} instead of {@link #submit} (only requests that fit one slice). 0 (the default): never.
+   * Meant for transports whose slice costs less than a thread hand-off, such as an in-process copy.
+   */
+  default int inlineBytes() {
+    return 0;
+  }
+
+  /**
+   * Runs one slice on the calling thread and returns when the bytes are in place; throws what the
+   * future of {@link #submit} would have failed with. Called only when {@link #inlineBytes()} is
+   * positive.
+   *
+   * @param rail rail index, {@code 0 <= rail < rails()}
+   */
+  default void runInline(int rail, SliceOp slice) {
+    throw new UnsupportedOperationException(name() + " does not run slices inline");
+  }
+
+  /**
    * Runs at most one slice that this transport has queued but not started, on the calling thread
    * (a thread waiting for a batch calls it instead of parking while work is queued). Returns false
    * when there was nothing the caller could run. The slice completes its future as if its rail ran

@@ -61,11 +61,19 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * Slices are 1 MiB when the engine may choose ({@link #preferredSliceBytes()}), so headers, responses
  * and completions cost little against the payload. A connection's sender thread takes every queued
  * request at once and writes all their headers and WRITE payloads in one gathering write, so slices
- * submitted together cost one wake-up, not one each. The target coalesces responses ({@link
- * Responses}): while more requests are already readable it keeps WRITE acknowledgements and sends
- * them together, and a READ's header goes out in one gathering write with its payload. Sockets on
- * both ends use the system's default buffer sizes with {@code TCP_NODELAY}, like the plain socket
- * copy of the benchmark.
+ * submitted together cost one wake-up, not one each; every slice the engine admits is in flight at
+ * once (a 32 MiB batch of 64 KiB READs is 512 outstanding requests on the connection). The target
+ * coalesces responses ({@link Responses}): while more requests are already readable it keeps WRITE
+ * acknowledgements and READ responses (header plus a view of the payload, segment pinned) and sends
+ * them in one gathering write, up to 64 responses or 1 MiB; a READ response used to go out alone,
+ * one write call and one short TCP segment per 64 KiB. A payload is read in a scattering read that
+ * also takes the bytes behind it into the header buffer, exactly one header when the next response
+ * answers a READ (responses come in request order, so the receiver knows), so a stream of 64 KiB
+ * READ responses costs one read call each and the payload still lands straight in the segment; the
+ * target does the same for WRITE payloads, guessing that the next request names the same segment.
+ * A rail remembers the connection of the last endpoint it used, so a slice does not build the
+ * address string and map key. Sockets on both ends use the system's default buffer sizes with
+ * {@code TCP_NODELAY}, like the plain socket copy of the benchmark.
  *
  * <h2>No heap copies</h2>
  *
@@ -147,16 +155,25 @@ final class TcpTransport implements Transport {
     Pending p = new Pending(ids.incrementAndGet(), slice);
     Rail r = rails[rail];
     RailEndpoint ep = slice.remote().rails().get(rail % slice.remote().rails().size());
-    String address = new String(ep.address(), StandardCharsets.US_ASCII);
     p.key = ep.key();
     if (r.closed || closed) {
       p.future.completeExceptionally(new RailFailedException(rail, "tcp rail closed", null));
       return p.future;
     }
-    String connKey = rail + "/" + address;
-    Connection c = connections.computeIfAbsent(connKey, k -> new Connection(rail, address, k));
+    // The connection of the last endpoint this rail used (the same descriptor, slice after slice),
+    // without building the address string and map key each time.
+    LastConnection last = r.last;
+    Connection c;
+    if (last != null && last.endpoint == ep && last.connection.failure == null) {
+      c = last.connection;
+    } else {
+      String address = new String(ep.address(), StandardCharsets.US_ASCII);
+      String connKey = rail + "/" + address;
+      c = connections.computeIfAbsent(connKey, k -> new Connection(rail, address, k));
+      r.last = new LastConnection(ep, c);
+    }
     if (!c.enqueue(p)) {
-      p.future.completeExceptionally(new RailFailedException(rail, "tcp connection to " + address + " broke", c.failure));
+      p.future.completeExceptionally(new RailFailedException(rail, "tcp connection to " + c.address + " broke", c.failure));
     }
     return p.future;
   }
@@ -253,16 +270,35 @@ final class TcpTransport implements Transport {
 
   /**
    * Reads {@code length} bytes to {@code address}: first those already in {@code in} (one off-heap
-   * copy of at most READ_AHEAD bytes), the rest straight from the socket.
+   * copy of at most READ_AHEAD bytes), the rest straight from the socket, in scattering reads that
+   * also fill {@code in} with up to {@code ahead} bytes that follow the payload (the next header,
+   * when the caller knows how long it will be), so a stream of payloads costs one read call each,
+   * not a header read and a payload read. {@code pair} is a two-element scratch array.
    */
-  static void readTo(SocketChannel ch, ByteBuffer in, long address, int length) throws IOException {
+  static void readTo(SocketChannel ch, ByteBuffer in, long address, int length, int ahead, ByteBuffer[] pair)
+      throws IOException {
     int buffered = Math.min(in.remaining(), length);
     if (buffered > 0) {
       MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), address, buffered);
       in.position(in.position() + buffered);
     }
     if (length > buffered) {
-      readFully(ch, view(address + buffered, length - buffered));
+      ByteBuffer dst = view(address + buffered, length - buffered);
+      // in is empty here: everything it held belonged to this payload
+      in.clear().limit(Math.max(0, Math.min(ahead, in.capacity())));
+      pair[0] = dst;
+      pair[1] = in;
+      try {
+        while (dst.hasRemaining()) {
+          if (ch.read(pair) < 0) {
+            throw new EOFException("connection closed by peer");
+          }
+        }
+      } finally {
+        pair[0] = null;
+        pair[1] = null;
+        in.flip();
+      }
     }
   }
 
@@ -271,6 +307,9 @@ final class TcpTransport implements Transport {
     t.setDaemon(true);
     return t;
   }
+
+  /** The connection a rail used last, and for which endpoint. */
+  private record LastConnection(RailEndpoint endpoint, Connection connection) {}
 
   /** A slice waiting for its response. */
   private static final class Pending {
@@ -388,9 +427,13 @@ final class TcpTransport implements Transport {
 
     void receiveLoop(SocketChannel ch) {
       ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+      ByteBuffer[] pair = new ByteBuffer[2];
       in.flip();
+      // The slice whose response is being read: no longer in awaiting, so fail() cannot see it.
+      Pending current = null;
       try {
         while (failure == null) {
+          current = null;
           ensure(ch, in, RESP_HEADER);
           int magic = in.getInt();
           byte status = in.get();
@@ -403,6 +446,7 @@ final class TcpTransport implements Transport {
           }
           lastProgressNanos = System.nanoTime();
           Pending p = awaiting.poll();
+          current = p;
           if (p == null || p.id != id) {
             throw new IOException("protocol error from " + address + ": response for request " + id
                 + ", expected " + (p == null ? "none" : p.id));
@@ -416,7 +460,11 @@ final class TcpTransport implements Transport {
           }
           if (status == OK) {
             if (p.slice.op() == TransferOp.READ) {
-              readTo(ch, in, p.slice.localAddress(), p.slice.length());
+              // Responses come in request order: when the next one answers a READ too, read exactly
+              // its header behind this payload, so that its payload then goes straight to memory.
+              Pending next = awaiting.peek();
+              int ahead = next != null && next.slice.op() == TransferOp.READ ? RESP_HEADER : READ_AHEAD;
+              readTo(ch, in, p.slice.localAddress(), p.slice.length(), ahead, pair);
             }
             p.future.complete(null);
           } else {
@@ -425,6 +473,11 @@ final class TcpTransport implements Transport {
         }
       } catch (IOException | RuntimeException e) {
         fail(e);
+        if (current != null) {
+          // e.g. the peer died in the middle of this READ's payload
+          current.future.completeExceptionally(
+              new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e));
+        }
       }
     }
 
@@ -461,24 +514,31 @@ final class TcpTransport implements Transport {
   // ------------------------------------------------------------------ target
 
   /**
-   * Responses of one served connection, coalesced: a WRITE's (or a refusal's) response waits in
-   * {@link #buf} while the initiator has already sent more requests, and all waiting responses go
-   * out in one write as soon as no further request is readable without blocking (or {@link
-   * #MAX_PENDING} responses or {@link #MAX_ACKED} acknowledged payload bytes are waiting). A READ's
-   * response goes out at once, in one gathering write with those waiting before it and its payload.
-   * Responses stay in request order. This saves the initiator's receiver a wake-up and both sides a
-   * system call per slice when slices stream back to back, and never holds a response while the
-   * target would block waiting for input.
+   * Responses of one served connection, coalesced: a response (a WRITE's acknowledgement, a
+   * refusal, or a READ's header with its payload) waits while the initiator has already sent more
+   * requests, and all waiting responses go out in one gathering write as soon as no further request
+   * is readable without blocking, or {@link #MAX_PENDING} responses or {@link #MAX_BYTES} payload
+   * bytes (acknowledged or to send) are waiting. A waiting READ keeps its segment pinned (its {@link
+   * TargetSegments.TargetAccess}) until its payload is written; its payload is sent straight from the
+   * segment (a direct view, no copy). Responses stay in request order. This saves the initiator's
+   * receiver a wake-up and both sides a system call per slice when slices stream back to back (64
+   * KiB READs used to cost one write call and one small TCP segment each), and never holds a
+   * response while the target would block waiting for input.
    */
   static final class Responses {
     static final int MAX_PENDING = 64;
-    static final long MAX_ACKED = 4L << 20;
+    static final long MAX_BYTES = 1L << 20;
     final SocketChannel ch;
     final java.io.InputStream probe;
     final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_PENDING * RESP_HEADER + 2 * 4096);
-    final ByteBuffer[] gather = new ByteBuffer[2];
+    final ByteBuffer[] gather = new ByteBuffer[2 * MAX_PENDING + 1];
+    final TargetSegments.TargetAccess[] held = new TargetSegments.TargetAccess[MAX_PENDING];
+    /** Entries of {@link #gather} in use; headers from {@link #headerStart} on are not in it yet. */
+    int gathered;
+    int headerStart;
+    int heldCount;
     int pending;
-    long acked;
+    long bytes;
 
     Responses(SocketChannel ch) {
       this.ch = ch;
@@ -491,10 +551,10 @@ final class TcpTransport implements Transport {
       this.probe = p;
     }
 
-    void add(byte status, long id, String msg, long payloadBytes) throws IOException {
+    private void header(byte status, long id, String msg) throws IOException {
       byte[] m = msg == null ? null : msg.getBytes(StandardCharsets.UTF_8);
       int len = m == null ? 0 : Math.min(m.length, 4096);
-      if (buf.remaining() < RESP_HEADER + len) {
+      if (buf.remaining() < RESP_HEADER + len || pending >= MAX_PENDING) {
         flush();
       }
       buf.putInt(MAGIC_RESP).put(status).put((byte) 0).putShort((short) 0).putLong(id).putInt(len);
@@ -502,7 +562,27 @@ final class TcpTransport implements Transport {
         buf.put(m, 0, len);
       }
       pending++;
-      acked += payloadBytes;
+    }
+
+    /** A response without payload: a WRITE's acknowledgement ({@code ackedBytes}) or a refusal. */
+    void add(byte status, long id, String msg, long ackedBytes) throws IOException {
+      header(status, id, msg);
+      bytes += ackedBytes;
+    }
+
+    /** An OK READ: its header, then {@code length} bytes from {@code access}, which this now owns. */
+    void addRead(long id, TargetSegments.TargetAccess access, int length) throws IOException {
+      try {
+        header(OK, id, null);
+      } catch (IOException | RuntimeException e) {
+        access.close();
+        throw e;
+      }
+      gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
+      headerStart = buf.position();
+      gather[gathered++] = view(access.address(), length);
+      held[heldCount++] = access;
+      bytes += length;
     }
 
     /** Flushes unless a further request is already buffered or readable and the limits allow waiting. */
@@ -510,7 +590,7 @@ final class TcpTransport implements Transport {
       if (pending == 0) {
         return;
       }
-      if (pending < MAX_PENDING && acked < MAX_ACKED
+      if (pending < MAX_PENDING && bytes < MAX_BYTES
           && (in.remaining() >= REQ_HEADER || (in.remaining() == 0 && readable()))) {
         return;
       }
@@ -525,26 +605,36 @@ final class TcpTransport implements Transport {
       }
     }
 
+    /** Writes every waiting response in one gathering write and unpins the READs' segments. */
     void flush() throws IOException {
-      if (pending > 0) {
-        buf.flip();
-        writeFully(ch, buf);
-        buf.clear();
-        pending = 0;
-        acked = 0;
+      if (pending == 0) {
+        return;
+      }
+      if (buf.position() > headerStart) {
+        gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
+      }
+      try {
+        writeFully(ch, gather, gathered);
+      } finally {
+        release();
       }
     }
 
-    /** Writes the waiting responses (the last one a READ's header) and then {@code payload}. */
-    void flushWith(ByteBuffer payload) throws IOException {
-      buf.flip();
-      gather[0] = buf;
-      gather[1] = payload;
-      writeFully(ch, gather, 2);
-      gather[1] = null;
-      buf.clear();
+    /** Forgets what is waiting (written or not) and unpins the READs' segments. */
+    void release() {
+      for (int i = 0; i < gathered; i++) {
+        gather[i] = null;
+      }
+      for (int i = 0; i < heldCount; i++) {
+        held[i].close();
+        held[i] = null;
+      }
+      gathered = 0;
+      heldCount = 0;
+      headerStart = 0;
       pending = 0;
-      acked = 0;
+      bytes = 0;
+      buf.clear();
     }
   }
 
@@ -556,6 +646,7 @@ final class TcpTransport implements Transport {
     final Set<SocketChannel> accepted = ConcurrentHashMap.newKeySet();
     final Set<Thread> servers = ConcurrentHashMap.newKeySet();
     volatile boolean closed;
+    volatile LastConnection last;
 
     Rail(int index, String bind) throws IOException {
       this.index = index;
@@ -588,6 +679,7 @@ final class TcpTransport implements Transport {
 
     void serve(SocketChannel ch) {
       ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
+      ByteBuffer[] pair = new ByteBuffer[2];
       in.flip();
       Responses out = new Responses(ch);
       ByteBuffer scratch = null;
@@ -632,22 +724,23 @@ final class TcpTransport implements Transport {
             out.flushUnlessMoreInput(in);
             continue;
           }
-          try {
-            if (top == TransferOp.WRITE) {
-              readTo(ch, in, access.address(), length);
-              out.add(OK, id, null, length);
-            } else {
-              out.add(OK, id, null, 0);
-              out.flushWith(view(access.address(), length));
+          if (top == TransferOp.WRITE) {
+            try {
+              // Read ahead the next request's header if it names the same segment (the usual case).
+              readTo(ch, in, access.address(), length, REQ_HEADER + nameLen, pair);
+            } finally {
+              access.close();
             }
-          } finally {
-            access.close();
+            out.add(OK, id, null, length);
+          } else {
+            out.addRead(id, access, length);
           }
           out.flushUnlessMoreInput(in);
         }
       } catch (IOException | RuntimeException e) {
         // Peer went away, rail closed, or protocol error: drop the connection.
       } finally {
+        out.release();
         accepted.remove(ch);
         try {
           ch.close();
