@@ -87,19 +87,33 @@ final class Generators {
     int pp = p.p();
     int p1 = p.p1();
     int n = outOffset;
+    // 0 <= b, a < W and 0 <= b1, a1 < P1 (Tuple), so each "% W" / "% P1" step of the RFC's walk is
+    // one conditional subtraction.
     out[n++] = b;
     for (int j = 1; j < d; j++) {
-      b = (b + a) % w;
+      b += a;
+      if (b >= w) {
+        b -= w;
+      }
       out[n++] = b;
     }
     while (b1 >= pp) {
-      b1 = (b1 + a1) % p1;
+      b1 += a1;
+      if (b1 >= p1) {
+        b1 -= p1;
+      }
     }
     out[n++] = w + b1;
     for (int j = 1; j < d1; j++) {
-      b1 = (b1 + a1) % p1;
+      b1 += a1;
+      if (b1 >= p1) {
+        b1 -= p1;
+      }
       while (b1 >= pp) {
-        b1 = (b1 + a1) % p1;
+        b1 += a1;
+        if (b1 >= p1) {
+          b1 -= p1;
+        }
       }
       out[n++] = w + b1;
     }

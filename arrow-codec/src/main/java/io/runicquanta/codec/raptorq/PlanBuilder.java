@@ -152,14 +152,19 @@ final class PlanBuilder {
     // LDPC rows: count entries first.
     int[] cnt = pool.ints(0, nb);
     int[] pcnt = pool.ints(1, nb);
-    for (int i = 0; i < b; i++) {
-      int a = 1 + i / s;
-      int bb = i % s;
+    // a = 1 + i / S and i % S kept as counters, (bb + a) % S by subtraction (a is small): no
+    // integer division in these loops.
+    for (int i = 0, a = 1, bb0 = 0; i < b; i++) {
+      int bb = bb0;
       cnt[bb]++;
-      bb = (bb + a) % s;
+      bb = modAdd(bb, a, s);
       cnt[bb]++;
-      bb = (bb + a) % s;
+      bb = modAdd(bb, a, s);
       cnt[bb]++;
+      if (++bb0 == s) {
+        bb0 = 0;
+        a++;
+      }
     }
     for (int i = 0; i < s; i++) {
       cnt[i]++; // identity on column B + i
@@ -193,14 +198,17 @@ final class PlanBuilder {
     int[] pf = pool.intsRaw(7, nb);
     System.arraycopy(vStart, 0, vf, 0, nb);
     System.arraycopy(piStart, 0, pf, 0, nb);
-    for (int i = 0; i < b; i++) {
-      int a = 1 + i / s;
-      int bb = i % s;
+    for (int i = 0, a = 1, bb0 = 0; i < b; i++) {
+      int bb = bb0;
       vCols[vf[bb]++] = i;
-      bb = (bb + a) % s;
+      bb = modAdd(bb, a, s);
       vCols[vf[bb]++] = i;
-      bb = (bb + a) % s;
+      bb = modAdd(bb, a, s);
       vCols[vf[bb]++] = i;
+      if (++bb0 == s) {
+        bb0 = 0;
+        a++;
+      }
     }
     for (int i = 0; i < s; i++) {
       vCols[vf[i]++] = b + i;
@@ -223,6 +231,15 @@ final class PlanBuilder {
     compact(false);
   }
 
+  /** (x + a) mod m for 0 &lt;= x &lt; m and a &gt;= 0, without a division when a is small. */
+  private static int modAdd(int x, int a, int m) {
+    int y = x + a;
+    while (y >= m) {
+      y -= m;
+    }
+    return y;
+  }
+
   private void compact(boolean v) {
     int[] start = v ? vStart : piStart;
     int[] cols = v ? vCols : piCols;
@@ -231,7 +248,17 @@ final class PlanBuilder {
     for (int r = 0; r < nb; r++) {
       int a = start[r];
       int e = start[r + 1];
-      Arrays.sort(cols, a, e);
+      // Rows are short (an LT row has at most 33 entries, LDPC rows arrive sorted): an inline
+      // insertion sort, without Arrays.sort's per-call dispatch on some 2 * (S + n) tiny ranges.
+      for (int x = a + 1; x < e; x++) {
+        int key = cols[x];
+        int y = x - 1;
+        while (y >= a && cols[y] > key) {
+          cols[y + 1] = cols[y];
+          y--;
+        }
+        cols[y + 1] = key;
+      }
       ns[r] = o;
       int q = a;
       while (q < e) {
@@ -399,6 +426,7 @@ final class PlanBuilder {
   private long[] bits;
   private long[][] hd;
   private int[] inactSlot;
+  private int[] colSlot;
 
   /** Phase 1: peeling with inactivation (matrix only). */
   private void phase1() {
@@ -510,6 +538,13 @@ final class PlanBuilder {
     }
     chosen = i;
     words = (u + 63) >>> 6;
+    // Slot of each V column's pivot row (or -1 while the column is inactive): one lookup instead of
+    // colPivot -> chosenRow -> slotOfBinaryRow in the substitution loops.
+    colSlot = pool.intsRaw(9, w);
+    for (int c = 0; c < w; c++) {
+      int j = colPivot[c];
+      colSlot[c] = j >= 0 ? slotOfBinaryRow(chosenRow[j]) : -1;
+    }
   }
 
   /** Z = Lt^-1 Ut (bit rows); forward substitution z = Lt^-1 d1 on symbols. */
@@ -537,7 +572,7 @@ final class PlanBuilder {
           for (int x = 0; x < words; x++) {
             z[zo + x] ^= z[jo + x];
           }
-          emitXor(slotOfBinaryRow(chosenRow[j]), dstSlot);
+          emitXor(colSlot[c], dstSlot);
         } else {
           int t = colInactive[c];
           z[zo + (t >>> 6)] ^= 1L << t;
@@ -573,7 +608,7 @@ final class PlanBuilder {
           for (int x = 0; x < words; x++) {
             bits[bo + x] ^= z[jo + x];
           }
-          emitXor(slotOfBinaryRow(chosenRow[j]), dstSlot);
+          emitXor(colSlot[c], dstSlot);
         } else {
           int t = colInactive[c];
           bits[bo + (t >>> 6)] ^= 1L << t;
@@ -605,7 +640,7 @@ final class PlanBuilder {
       int zSlot = -1;
       if (j >= 0) {
         spreadXor(z, j * words, words, g, uw, 1);
-        zSlot = slotOfBinaryRow(chosenRow[j]);
+        zSlot = colSlot[c];
         materialize(zSlot);
         if (zero[zSlot]) {
           zSlot = -1;
@@ -754,6 +789,12 @@ final class PlanBuilder {
 
   /** Reload the chosen rows and compute x = Lt^-1 (d1 + Ut y). */
   private void backSubstitution() {
+    // From here on every V column has a slot: its pivot row's, or the dense solve's.
+    for (int c = 0; c < w; c++) {
+      if (colSlot[c] < 0) {
+        colSlot[c] = inactSlot[colInactive[c]];
+      }
+    }
     for (int k = 0; k < chosen; k++) {
       int r = chosenRow[k];
       int dstSlot = slotOfBinaryRow(r);
@@ -767,14 +808,9 @@ final class PlanBuilder {
         emitXor(inactSlot[piCols[q]], dstSlot);
       }
       for (int q = vStart[r]; q < vStart[r + 1]; q++) {
-        int c = vCols[q];
-        int j = colPivot[c];
-        if (j >= 0) {
-          if (j != k) {
-            emitXor(slotOfBinaryRow(chosenRow[j]), dstSlot);
-          }
-        } else {
-          emitXor(inactSlot[colInactive[c]], dstSlot);
+        int src = colSlot[vCols[q]];
+        if (src != dstSlot) {
+          emitXor(src, dstSlot);
         }
       }
     }
@@ -784,8 +820,7 @@ final class PlanBuilder {
   private Result finish(int[] outputCols) {
     int[] colToSlot = new int[l];
     for (int c = 0; c < w; c++) {
-      int j = colPivot[c];
-      colToSlot[c] = j >= 0 ? slotOfBinaryRow(chosenRow[j]) : inactSlot[colInactive[c]];
+      colToSlot[c] = colSlot[c];
     }
     for (int q = 0; q < pp; q++) {
       colToSlot[w + q] = inactSlot[q];
