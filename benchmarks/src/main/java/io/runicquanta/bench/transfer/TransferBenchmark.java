@@ -113,6 +113,7 @@ public final class TransferBenchmark {
   static void runLocal(RootAllocator root, List<Row> rows, Map<Long, Double> memcpy) throws Exception {
     try (TransferEngine peer = engine(root, "local", 4, Map.of(), "bench-local-peer");
         Segment target = peer.allocateSegment("bench", SEGMENT_BYTES)) {
+      warmUpLocal(root, target);
       for (int rails : RAILS) {
         try (TransferEngine engine = engine(root, "local", rails, Map.of(), "bench-local-" + rails);
             Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
@@ -134,6 +135,29 @@ public final class TransferBenchmark {
               memcpy.merge(size, base, Math::max);
               rows.add(new Row("local", op, size, rails, g, "memcpy", g / base, median(gc), median(bc)));
             }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs the local cells' code (engine and memcpy, every size and op) unmeasured for {@code
+   * rq.bench.warmupSeconds} (default 20) before the first cell. Without it the first engine's cells
+   * paid the process's warm-up: whatever its rail count, the engine measured first ran at 0.57x-0.69x
+   * of memcpy at 64 KiB and a later engine of the same or another rail count at 0.78x-0.87x in the
+   * same run; the same engine and segment measured again 15 s later went from 0.63x to 0.78x. See
+   * README, "One rail at 64 KiB".
+   */
+  static void warmUpLocal(RootAllocator root, Segment target) throws Exception {
+    long end = System.nanoTime() + (long) (Double.parseDouble(System.getProperty("rq.bench.warmupSeconds", "20")) * 1e9);
+    try (TransferEngine engine = engine(root, "local", RAILS[0], Map.of(), "bench-local-warmup");
+        Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
+      while (System.nanoTime() < end) {
+        for (long size : SIZES) {
+          for (String op : OPS) {
+            memcpy(root, size);
+            engineRun(engine, local, target.descriptor(), op, size);
           }
         }
       }
