@@ -23,6 +23,7 @@ import org.apache.ignite.cluster.ClusterNode;
 import org.apache.ignite.lang.IgnitePredicate;
 import org.apache.ignite.plugin.IgnitePlugin;
 import org.apache.ignite.plugin.PluginNotFoundException;
+import org.apache.ignite.services.ServiceConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,11 +145,14 @@ public final class RqPlugin implements IgnitePlugin {
         segment = engine.allocateSegment(segmentName(nodeId), seg);
       }
       if (!client && cfg.hostMaster()) {
-        // a cluster singleton among the master hosts (see MasterIgniteService.deploy)
-        MasterIgniteService.deploy(
-            ignite,
-            MasterConfig.builder().grpcPort(cfg.masterPort()).cacheBackups(cfg.masterBackups()).build(),
-            new MasterHosts());
+        ServiceConfiguration sc =
+            MasterIgniteService.configuration(
+                    MasterConfig.builder()
+                        .grpcPort(cfg.masterPort())
+                        .cacheBackups(cfg.masterBackups())
+                        .build())
+                .setNodeFilter(new MasterHosts());
+        ignite.services().deploy(sc);
       }
       master = MasterClient.connect(ignite, Duration.ofSeconds(60));
       if (segment != null) {

@@ -1,6 +1,5 @@
 package io.runicquanta.master;
 
-import java.util.List;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteCache;
 import org.apache.ignite.cache.CacheAtomicityMode;
@@ -39,13 +38,6 @@ public final class MasterCaches {
   /** The single key of the address cache. */
   public static final String ADDRESS_KEY = "master";
 
-  /**
-   * The affinity key of the master's service deployment: the master runs on the primary node of
-   * this key's partition of {@value #OBJECTS}, which (one partition) holds every key of the three
-   * state caches.
-   */
-  public static final String AFFINITY_KEY = "rq-master";
-
   // One partition: every key of the three caches maps to the same primary (and backup), so the
   // master's group-commit transaction, which touches many keys of several caches, involves one
   // primary and commits in one phase (near -> primary -> backup and back) instead of a two-phase
@@ -64,21 +56,6 @@ public final class MasterCaches {
     c.setBackups(backups);
     c.setAffinity(new RendezvousAffinityFunction(false, PARTITIONS));
     return c;
-  }
-
-  /**
-   * The configurations of the three state caches ({@value #SEGMENTS}, {@value #OBJECTS}, {@value
-   * #RECLAIM}); they must exist before the master's service is deployed, since the service is
-   * placed by the objects cache's affinity ({@link MasterIgniteService}). No node filter: a server
-   * node outside a cache's nodes breaks the affinity service's deployment (see {@link
-   * MasterIgniteService#deploy}).
-   *
-   * @param backups backups of each cache
-   * @return the configurations
-   */
-  public static List<CacheConfiguration<?, ?>> configurations(int backups) {
-    return List.of(
-        partitioned(SEGMENTS, backups), partitioned(OBJECTS, backups), partitioned(RECLAIM, backups));
   }
 
   /**

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * two keys in three). PutStart cost about 3x a bare transactional put, and concurrent calls queued
  * on per-key locks and on each other's commits, which made the tail.
  *
- * <p>So the master, a singleton service that is the only writer of its caches, now keeps the
+ * <p>So the master, a cluster singleton that is the only writer of its caches, now keeps the
  * authoritative state in memory and uses the caches only to make it durable:
  *
  * <ul>
@@ -123,39 +123,6 @@ import org.slf4j.LoggerFactory;
  *       ended ones.
  * </ul>
  *
- * <h2>Where a 1-thread call's time goes (third pass)</h2>
- *
- * <ul>
- *   <li><b>Placement.</b> The master used to run on any server node (a cluster singleton), usually
- *       not the primary of its caches' single partition, so each group commit crossed to the
- *       primary, which wrote to the backup and answered. It now runs on that primary ({@link
- *       MasterIgniteService}, key-affinity service): a commit is a local prepare plus one round
- *       trip to the backup (Ignite commits in one phase: one primary, one backup).
- *   <li><b>Hand-offs</b> per call: client thread, client transport thread, server transport thread
- *       (the handler: the lock, the decision, the batch), committer thread (woken), Ignite's
- *       threads on the backup and the primary (the commit), committer (woken), server transport
- *       thread (the answer is written from the committer and sent by the transport thread), client
- *       transport thread, client thread. Ours are the committer's two wake-ups and the write. The
- *       master's log gives them per batch: on a warm grid 0.04 to 0.09 ms waiting for a committer
- *       and 0.07 to 0.17 ms to answer, against a commit median of 0.33 to 0.65 ms. They stay:
- *       committing on the transport thread would stop it reading every other call on that
- *       connection for the length of a commit (and the answers of the batch before it, which it
- *       must write); Ignite's asynchronous commit runs its listeners in its continuation pool,
- *       another hand-off; and a committer spinning instead of parking takes CPU that the four JVMs
- *       of a 2-core machine need.
- *   <li><b>Timers.</b> None on the call path: the reaper (every 200 ms) takes the lock only to pop
- *       ended leases, and the committer is woken by the first change of a batch.
- *   <li><b>The slow pair loop.</b> The benchmark's 1-thread pair cell, run first after the warm-up,
- *       was 4 to 9x slower per call than the same calls in the isolated loops at the end. Not the
- *       pairs: the same pair loop run again at the end of the same run did 662 pairs/s against 98
- *       in the first cell (PutStart median 0.56 against 4.0 ms), a staggered loop that never
- *       writes the key just written did 529/s, and two transactions on one key back to back cost
- *       0.43 against 0.31 ms for one. The master's log shows the commit itself slower early on
- *       (median 2.0 against 0.33 to 0.65 ms): the grid (four JVMs on two shared cores, most likely still
- *       compiling) is slower for the first minutes, and the baseline, measured after the pairs,
- *       did not pay that. The benchmark now alternates pairs and baseline in short slices.
- * </ul>
- *
  * <h2>Leases</h2>
  *
  * PutStart gives a put lease ({@link MasterConfig#putLeaseMillis()}); the deadline is stored in the
@@ -219,10 +186,6 @@ final class MasterCore implements AutoCloseable {
   private long statBatches;
   private long statChanges;
   private long statCommitNanos;
-  private long statWaitNanos;
-  private long statAckNanos;
-  /** This window's commit durations (the first 65,536), for the median. */
-  private final long[] statCommits = new long[1 << 16];
   private long statMaxCommitNanos;
   private long statSince = System.nanoTime();
   private final java.util.concurrent.atomic.AtomicLong totalBatches = new java.util.concurrent.atomic.AtomicLong();
@@ -253,8 +216,6 @@ final class MasterCore implements AutoCloseable {
     boolean barrier;
     /** Its transaction committed (it is acknowledged once every earlier batch has too). */
     boolean written;
-    /** System.nanoTime() of its first change (statistics: how long it waited for a committer). */
-    long opened;
 
     Batch(long seq) {
       this.seq = seq;
@@ -401,7 +362,6 @@ final class MasterCore implements AutoCloseable {
   /** Wakes ONE idle committer when the open batch gets its first change (see the class comment). */
   private void wakeCommitter(boolean wasEmpty) {
     if (wasEmpty) {
-      open.opened = System.nanoTime();
       lock.notify();
     }
   }
@@ -507,7 +467,7 @@ final class MasterCore implements AutoCloseable {
         poison(err);
         return;
       }
-      long t1 = System.nanoTime();
+      stats(b.size(), System.nanoTime() - t0);
       List<Batch> durableNow = new ArrayList<>();
       synchronized (lock) {
         b.written = true;
@@ -529,57 +489,32 @@ final class MasterCore implements AutoCloseable {
       for (Batch f : durableNow) {
         f.done.complete(null);
       }
-      stats(b.size(), t0 - b.opened, t1 - t0, System.nanoTime() - t1);
     }
   }
 
-  /**
-   * Counts a commit; logs a summary every 10 s while batches commit.
-   *
-   * @param waitNanos from the batch's first change to the start of its transaction
-   * @param nanos its transaction
-   * @param ackNanos from its commit to its callers' answers sent (their futures completed)
-   */
-  private synchronized void stats(int changes, long waitNanos, long nanos, long ackNanos) {
+  /** Counts a commit; logs a summary every 10 s while batches commit. */
+  private synchronized void stats(int changes, long nanos) {
     totalBatches.incrementAndGet();
     totalChanges.addAndGet(changes);
     statBatches++;
     statChanges += changes;
-    statWaitNanos += waitNanos;
-    statAckNanos += ackNanos;
     statCommitNanos += nanos;
-    if (statBatches <= statCommits.length) {
-      statCommits[(int) statBatches - 1] = nanos;
-    }
     statMaxCommitNanos = Math.max(statMaxCommitNanos, nanos);
     long now = System.nanoTime();
     if (now - statSince >= 10_000_000_000L) {
       LOG.info(
           "master group commit: {} batches of {} changes on average in the last {} s; commit"
-              + " {} ms on average (median {}), {} ms at most; before it a batch waited {} ms for a"
-              + " committer, after it its answers took {} ms (averages)",
+              + " {} ms on average, {} ms at most",
           statBatches, String.format(java.util.Locale.ROOT, "%.1f", (double) statChanges / statBatches),
           (now - statSince) / 1_000_000_000L,
-          String.format(java.util.Locale.ROOT, "%.3f", statCommitNanos / 1e6 / statBatches),
-          String.format(java.util.Locale.ROOT, "%.3f", median(statCommits,
-              (int) Math.min(statBatches, statCommits.length)) / 1e6),
-          String.format(java.util.Locale.ROOT, "%.2f", statMaxCommitNanos / 1e6),
-          String.format(java.util.Locale.ROOT, "%.3f", statWaitNanos / 1e6 / statBatches),
-          String.format(java.util.Locale.ROOT, "%.3f", statAckNanos / 1e6 / statBatches));
+          String.format(java.util.Locale.ROOT, "%.2f", statCommitNanos / 1e6 / statBatches),
+          String.format(java.util.Locale.ROOT, "%.2f", statMaxCommitNanos / 1e6));
       statBatches = 0;
-      statWaitNanos = 0;
-      statAckNanos = 0;
       statChanges = 0;
       statCommitNanos = 0;
       statMaxCommitNanos = 0;
       statSince = now;
     }
-  }
-
-  private static long median(long[] v, int n) {
-    long[] d = Arrays.copyOf(v, n);
-    Arrays.sort(d);
-    return d[n / 2];
   }
 
   /** Writes one batch in one transaction, retrying a few times. @return null, or the last error */

@@ -36,8 +36,9 @@ public final class MasterNodeMain {
             Integer.parseInt(args[3]),
             Long.parseLong(args[4]),
             false);
-    MasterIgniteService.configure(
-        c, MasterConfig.builder().readLeaseMillis(Long.parseLong(args[5])).build());
+    c.setServiceConfiguration(
+        MasterIgniteService.configuration(
+            MasterConfig.builder().readLeaseMillis(Long.parseLong(args[5])).build()));
     try (Ignite ignite = Ignition.start(c)) {
       System.out.println("READY " + ProcessHandle.current().pid() + " " + ignite.cluster().localNode().id());
       System.out.flush();

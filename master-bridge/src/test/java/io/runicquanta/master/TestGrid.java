@@ -70,17 +70,9 @@ final class TestGrid implements AutoCloseable {
   }
 
   Ignite startServer() {
-    return startServer(null);
-  }
-
-  /** @param consistentId the node's consistent id (which places partitions), or null for Ignite's */
-  Ignite startServer(String consistentId) {
     IgniteConfiguration c =
         LocalGrid.config(prefix + "-" + nodes.size(), disco, comm, RANGE, 32, false);
-    if (consistentId != null) {
-      c.setConsistentId(consistentId);
-    }
-    MasterIgniteService.configure(c, cfg);
+    c.setServiceConfiguration(MasterIgniteService.configuration(cfg));
     Ignite ig = Ignition.start(c);
     nodes.add(ig);
     return ig;
