@@ -47,7 +47,7 @@ import org.apache.ignite.configuration.IgniteConfiguration;
  * /proc/self/status), the Arrow memory in use and MB/s.
  *
  * <p>Usage: {@code java <BenchFlags.JVM_ARGS> -Xmx512m -cp benchmarks.jar
- * io.runicquanta.bench.grid.StreamStashBenchmark [GiB...]} (default {@code 1 4}; the figures in the README use {@code -Xmx256m -XX:+UseSerialGC}, as {@code ./rq} runs); ports 44600+ and
+ * io.runicquanta.bench.grid.StreamStashBenchmark [GiB...]} (default {@code 1 4}; the figures in grid-plugin/README.md use {@code -Xmx256m -XX:+UseSerialGC}, as {@code ./rq} runs); ports 44600+ and
  * 44700+ plus {@code RQ_GRID_PORT_SHIFT}; node logs in {@code java.io.tmpdir/rq-stream-bench-N.log}.
  */
 public final class StreamStashBenchmark {

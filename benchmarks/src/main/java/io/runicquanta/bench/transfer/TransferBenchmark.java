@@ -147,7 +147,7 @@ public final class TransferBenchmark {
    * paid the process's warm-up: whatever its rail count, the engine measured first ran at 0.57x-0.69x
    * of memcpy at 64 KiB and a later engine of the same or another rail count at 0.78x-0.87x in the
    * same run; the same engine and segment measured again 15 s later went from 0.63x to 0.78x. See
-   * README, "One rail at 64 KiB".
+   * rdma-transfer/README.md, "One rail at 64 KiB".
    */
   static void warmUpLocal(RootAllocator root, Segment target) throws Exception {
     long end = System.nanoTime() + (long) (Double.parseDouble(System.getProperty("rq.bench.warmupSeconds", "20")) * 1e9);
