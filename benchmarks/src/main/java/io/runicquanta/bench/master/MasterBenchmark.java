@@ -47,6 +47,8 @@ import org.apache.ignite.Ignition;
  * 0.45 ms in the master's log, same calls), and the baseline cell, run later, did not pay that.
  * After the cells come the single-call medians, the 1-thread pair loop again with a baseline beside
  * it and a staggered pair loop (PutStart of key k, PutEnd of key k-1: never a key just written),
+ * the batch forms (BatchPutStart of {@code -Drq.bench.batch} keys, default 32, then BatchPutEnd of
+ * them, from 1 and 16 threads, against a transaction putting and getting as many records),
  * and the same put timed on the primary of the master's partition as an implicit and as an
  * explicit optimistic transaction (once per key, and twice per key back to back). Besides the
  * table it prints, for the pair cells, PutStart's and PutEnd's latency (mean, p50, p99, max, calls
@@ -135,6 +137,43 @@ public final class MasterBenchmark {
               "| %2d | %,10.0f | %,10.0f | %5.2f | %7.3f | %7.3f |",
               threads, pairs, base, pairs / base, lat[0] / 1e6, lat[1] / 1e6));
         }
+        // batch forms: BatchPutStart of B fresh keys then BatchPutEnd of them (one group-commit
+        // change set each), against a baseline transaction that puts and gets B records (putAll +
+        // getAll in one explicit transaction); pairs/s counts keys, alternating 2 s slices as above
+        int batch = Integer.getInteger("rq.bench.batch", 32);
+        List<String> batchRows = new ArrayList<>();
+        for (int threads : new int[] {1, 16}) {
+          Op bpair = () -> batchPair(c, "bb/" + seq.getAndAdd(batch), batch);
+          AtomicLong xseq = new AtomicLong();
+          Op bbase = () -> {
+            java.util.Map<String, ObjectRecord> m = new java.util.TreeMap<>();
+            long k0 = xseq.getAndAdd(batch);
+            for (int j = 0; j < batch; j++) {
+              m.put("x/" + threads + "/" + (k0 + j),
+                  new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+            }
+            try (org.apache.ignite.transactions.Transaction tx = client.transactions().txStart(
+                org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
+                org.apache.ignite.transactions.TransactionIsolation.SERIALIZABLE)) {
+              objects.putAll(m);
+              tx.commit();
+            }
+            if (objects.getAll(m.keySet()).size() != batch) {
+              throw new IllegalStateException("baseline batch read lost records");
+            }
+          };
+          rate(threads, warm, 0, bpair, null);
+          rate(threads, warm, 0, bbase, null);
+          int rounds = Math.max(1, measure / 2);
+          double bp = 0;
+          double bb = 0;
+          for (int r = 0; r < rounds; r++) {
+            bp += rate(threads, 0, 2, bpair, null) * batch / rounds;
+            bb += rate(threads, 0, 2, bbase, null) * batch / rounds;
+          }
+          batchRows.add(String.format(Locale.ROOT, "| %2d | %d | %,10.0f | %,10.0f | %5.2f |",
+              threads, batch, bp, bb, bp / bb));
+        }
         // single-thread latency breakdown: a bare gRPC round trip (ListSegments touches no cache),
         // PutStart alone, PutEnd alone, and the baseline's cache put alone
         AtomicLong bk = new AtomicLong();
@@ -222,6 +261,11 @@ public final class MasterBenchmark {
             + " GetReplicaList p50 ms | p99 ms |");
         System.out.println("|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
+        System.out.println();
+        System.out.println("| threads | keys per batch call | BatchPutStart+BatchPutEnd pairs/s |"
+            + " baseline tx putAll + getAll, records/s | ratio |");
+        System.out.println("|---|---|---|---|---|");
+        batchRows.forEach(System.out::println);
         System.out.println();
         System.out.println("Pair cells, per call (ms):");
         tails.forEach(System.out::println);
@@ -319,6 +363,35 @@ public final class MasterBenchmark {
     if (starts != null) {
       starts.add(t1 - t0);
       ends.add(t2 - t1);
+    }
+  }
+
+  /** BatchPutStart of {@code n} keys {@code prefix0..n-1}, then BatchPutEnd of all of them. */
+  static void batchPair(MasterClient c, String prefix, int n) {
+    io.runicquanta.master.proto.BatchPutStartRequest.Builder b =
+        io.runicquanta.master.proto.BatchPutStartRequest.newBuilder();
+    for (int j = 0; j < n; j++) {
+      b.addItems(putReq(prefix + "/" + j));
+    }
+    io.runicquanta.master.proto.BatchPutStartResponse r = c.call(s -> s.batchPutStart(b.build()));
+    io.runicquanta.master.proto.BatchPutEndRequest.Builder e =
+        io.runicquanta.master.proto.BatchPutEndRequest.newBuilder();
+    for (io.runicquanta.master.proto.BatchPutStartResponse.Item it : r.getItemsList()) {
+      if (it.getStatus().getCode() != 0) {
+        throw new IllegalStateException("BatchPutStart item " + it.getKey() + ": " + it.getStatus().getMessage());
+      }
+      PutEndRequest.Builder one = PutEndRequest.newBuilder().setKey(it.getKey());
+      int shards = it.getReplica().getBlocksList().stream().mapToInt(bl -> bl.getShardsCount()).sum();
+      for (int j = 0; j < shards; j++) {
+        one.addShardCrc32C(j);
+      }
+      e.addItems(one);
+    }
+    io.runicquanta.master.proto.BatchPutEndResponse er = c.call(s -> s.batchPutEnd(e.build()));
+    for (io.runicquanta.master.proto.BatchPutEndResponse.Item it : er.getItemsList()) {
+      if (it.getStatus().getCode() != 0) {
+        throw new IllegalStateException("BatchPutEnd item " + it.getKey() + ": " + it.getStatus().getMessage());
+      }
     }
   }
 
