@@ -16,6 +16,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.util.MemoryUtil;
 
@@ -95,6 +96,8 @@ final class TcpTransport implements Transport {
   private final TransportContext context;
   private final String host;
   private final Rail[] rails;
+  /** Initiator I/O threads; a connection of rail r is driven by loops[r % loops.length]. */
+  private final IoLoop[] loops;
   private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final long stallNanos;
@@ -121,10 +124,20 @@ final class TcpTransport implements Transport {
     this.watchdog = thread("watchdog", this::watch);
     String bind = context.option("tcp.bind", host);
     this.rails = new Rail[context.rails()];
+    int io = Integer.parseInt(context.option("tcp.ioThreads",
+        Integer.toString(Math.max(1, Math.min(rails.length, Runtime.getRuntime().availableProcessors() / 2)))));
+    if (io < 1) {
+      throw new IllegalArgumentException("tcp.ioThreads must be >= 1, got " + io);
+    }
+    this.loops = new IoLoop[Math.min(io, rails.length)];
     boolean ok = false;
     try {
       for (int i = 0; i < rails.length; i++) {
         rails[i] = new Rail(i, bind);
+      }
+      for (int i = 0; i < loops.length; i++) {
+        loops[i] = new IoLoop(i);
+        loops[i].thread.start();
       }
       watchdog.start();
       ok = true;
@@ -200,7 +213,7 @@ final class TcpTransport implements Transport {
       java.util.concurrent.locks.LockSupport.parkNanos(Math.min(stallNanos / 4, 250_000_000L));
       long now = System.nanoTime();
       for (Connection c : List.copyOf(connections.values())) {
-        if ((!c.awaiting.isEmpty() || !c.sendQueue.isEmpty()) && now - c.lastProgressNanos > stallNanos) {
+        if (c.busy() && now - c.lastProgressNanos > stallNanos) {
           c.fail(new IOException("no progress for " + (stallNanos / 1_000_000) + " ms (tcp.stallMillis)"));
         }
       }
@@ -230,6 +243,11 @@ final class TcpTransport implements Transport {
     }
     for (Connection c : List.copyOf(connections.values())) {
       c.fail(new IOException("transport closed"));
+    }
+    for (IoLoop l : loops) {
+      if (l != null) {
+        l.stop();
+      }
     }
     for (Rail r : rails) {
       if (r != null) {
@@ -349,24 +367,123 @@ final class TcpTransport implements Transport {
 
   // ------------------------------------------------------------------ initiator
 
+  /**
+   * An initiator I/O thread: sends the requests and reads the responses of every connection assigned
+   * to it (non-blocking channels, one {@link Selector}), so a slice passes no thread hand-off between
+   * sending and receiving, and with more rails than I/O threads the rails' streams share threads
+   * instead of each adding a sender and a receiver. A submitting thread only queues its slice and
+   * wakes the loop (not even that when it runs on the loop, as the engine's completion callbacks do).
+   */
+  private final class IoLoop {
+    final Selector selector;
+    final Thread thread;
+    /** Connections to connect and register, or with new requests, or failed by another thread. */
+    final ConcurrentLinkedQueue<Connection> dirty = new ConcurrentLinkedQueue<>();
+    volatile boolean stopped;
+
+    IoLoop(int index) throws IOException {
+      this.selector = Selector.open();
+      this.thread = thread("io-" + index, this::run);
+    }
+
+    void schedule(Connection c) {
+      if (!c.scheduled.getAndSet(true)) {
+        dirty.add(c);
+        if (Thread.currentThread() != thread) {
+          selector.wakeup();
+        }
+      }
+    }
+
+    void run() {
+      try {
+        while (!stopped) {
+          if (dirty.isEmpty()) {
+            selector.select(this::ready);
+          } else {
+            selector.selectNow(this::ready);
+          }
+          for (Connection c; (c = dirty.poll()) != null; ) {
+            c.scheduled.set(false);
+            c.step();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the selector itself broke: fail whatever is left, below
+      } finally {
+        for (Connection c : List.copyOf(connections.values())) {
+          if (c.loop == this) {
+            c.fail(new IOException("tcp I/O thread stopped"));
+            c.sweep();
+          }
+        }
+        for (Connection c; (c = dirty.poll()) != null; ) {
+          c.sweep();
+        }
+        try {
+          selector.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    private void ready(SelectionKey k) {
+      ((Connection) k.attachment()).step();
+    }
+
+    void stop() {
+      stopped = true;
+      selector.wakeup();
+      if (Thread.currentThread() != thread) {
+        try {
+          thread.join(5000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  /**
+   * One initiator connection, driven only by its {@link IoLoop} ({@link #step}); other threads only
+   * queue requests ({@link #enqueue}) and fail it ({@link #fail}).
+   */
   private final class Connection {
     final int rail;
     final String address;
     final String mapKey;
-    final LinkedBlockingQueue<Pending> sendQueue = new LinkedBlockingQueue<>();
+    final IoLoop loop;
+    final ConcurrentLinkedQueue<Pending> sendQueue = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Pending> awaiting = new ConcurrentLinkedQueue<>();
-    final Thread sender;
-    volatile Thread receiver;
+    final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
     volatile SocketChannel channel;
     volatile Throwable failure;
     volatile long lastProgressNanos = System.nanoTime();
+    // ---- loop thread only
+    SelectionKey key;
+    boolean connected;
+    /** Requests (headers and WRITE payloads) being written: {@code out[outFirst..outCount)}. */
+    final ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
+    final ByteBuffer[] out = new ByteBuffer[2 * MAX_BATCH];
+    int outFirst;
+    int outCount;
+    /** Response bytes (read mode), and the READ whose payload is being read into {@code dst}. */
+    final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
+    final ByteBuffer[] pair = new ByteBuffer[2];
+    volatile Pending current;
+    ByteBuffer dst;
+    /** Header of the response being read, once parsed: status, message length (-1: none parsed). */
+    byte status;
+    long respId;
+    int msgLen = -1;
 
     Connection(int rail, String address, String mapKey) {
       this.rail = rail;
       this.address = address;
       this.mapKey = mapKey;
-      this.sender = thread("send-r" + rail + "-" + address, this::sendLoop);
-      sender.start();
+      this.loop = loops[rail % loops.length];
+      loop.schedule(this);
     }
 
     boolean enqueue(Pending p) {
@@ -375,132 +492,246 @@ final class TcpTransport implements Transport {
           return false;
         }
         sendQueue.add(p);
-        return true;
+      }
+      loop.schedule(this);
+      return true;
+    }
+
+    boolean busy() {
+      return !awaiting.isEmpty() || !sendQueue.isEmpty() || current != null;
+    }
+
+    /** Everything that can be done now without blocking: connect, send, receive. Loop thread only. */
+    void step() {
+      if (failure != null) {
+        sweep();
+        return;
+      }
+      try {
+        if (key == null) {
+          int colon = address.lastIndexOf(':');
+          SocketChannel ch = SocketChannel.open();
+          channel = ch;
+          if (failure != null) {
+            ch.close();
+            sweep();
+            return;
+          }
+          ch.configureBlocking(false);
+          tune(ch);
+          connected = ch.connect(new InetSocketAddress(address.substring(0, colon),
+              Integer.parseInt(address.substring(colon + 1))));
+          key = ch.register(loop.selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this);
+        }
+        if (!connected) {
+          if (!channel.finishConnect()) {
+            return;
+          }
+          connected = true;
+        }
+        boolean more = send();
+        receive();
+        more = more || send(); // completions may have queued more requests
+        if (failure != null) {
+          sweep();
+          return;
+        }
+        int ops = SelectionKey.OP_READ | (more ? SelectionKey.OP_WRITE : 0);
+        if (key.interestOps() != ops) {
+          key.interestOps(ops);
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+        sweep();
       }
     }
 
-    void sendLoop() {
-      ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
-      List<Pending> batch = new ArrayList<>(MAX_BATCH);
-      try {
-        int colon = address.lastIndexOf(':');
-        SocketChannel ch = SocketChannel.open();
-        channel = ch;
-        if (failure != null) {
-          ch.close();
-          return;
-        }
-        tune(ch);
-        ch.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))));
-        Thread rt = thread("recv-r" + rail + "-" + address, () -> receiveLoop(ch));
-        receiver = rt;
-        rt.start();
-        ByteBuffer[] bufs = new ByteBuffer[2 * MAX_BATCH];
-        while (failure == null) {
-          batch.clear();
-          batch.add(sendQueue.take());
-          sendQueue.drainTo(batch, MAX_BATCH - 1);
-          // One gathering write for every request queued: headers and WRITE payloads.
+    /** Writes queued requests until done or the socket is full; true when bytes are left to write. */
+    private boolean send() throws IOException {
+      while (true) {
+        if (outFirst == outCount) {
+          outFirst = 0;
+          outCount = 0;
           header.clear();
-          int n = 0;
-          boolean stop = false;
-          for (Pending p : batch) {
-            if (p.slice == null) {
-              stop = true;
-              continue;
-            }
+          for (Pending p; outCount < out.length - 1 && header.remaining() >= REQ_HEADER + 4096
+              && (p = sendQueue.poll()) != null; ) {
             SliceOp s = p.slice;
             byte[] name = s.remote().name().getBytes(StandardCharsets.UTF_8);
             int start = header.position();
             header.putInt(MAGIC_REQ).put(s.op() == TransferOp.READ ? OP_READ : OP_WRITE).put((byte) 0)
                 .putShort((short) name.length).putLong(p.id).putLong(p.key).putLong(s.remoteOffset())
                 .putInt(s.length()).put(name);
-            bufs[n++] = header.duplicate().limit(header.position()).position(start);
+            out[outCount++] = header.duplicate().limit(header.position()).position(start);
             if (s.op() == TransferOp.WRITE) {
-              bufs[n++] = view(s.localAddress(), s.length());
+              out[outCount++] = view(s.localAddress(), s.length());
             }
             awaiting.add(p);
           }
-          if (n > 0) {
-            writeFully(ch, bufs, n);
-            lastProgressNanos = System.nanoTime();
-          }
-          if (stop) {
-            return;
+          if (outCount == 0) {
+            return false;
           }
         }
-      } catch (IOException | RuntimeException e) {
-        fail(e);
-        failTaken(batch, e);
-      } catch (InterruptedException e) {
-        fail(new IOException("interrupted"));
-        failTaken(batch, e);
-      }
-    }
-
-    /** Fails requests the sender took off the queue but that {@link #fail} could not see. */
-    void failTaken(List<Pending> taken, Throwable e) {
-      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
-      for (Pending p : taken) {
-        if (p.slice != null) {
-          p.future.completeExceptionally(rf);
-        }
-      }
-    }
-
-    void receiveLoop(SocketChannel ch) {
-      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
-      ByteBuffer[] pair = new ByteBuffer[2];
-      in.flip();
-      // The slice whose response is being read: no longer in awaiting, so fail() cannot see it.
-      Pending current = null;
-      try {
-        while (failure == null) {
-          current = null;
-          ensure(ch, in, RESP_HEADER);
-          int magic = in.getInt();
-          byte status = in.get();
-          in.position(in.position() + 3);
-          long id = in.getLong();
-          int msgLen = in.getInt();
-          if (magic != MAGIC_RESP || msgLen < 0 || msgLen > 4096) {
-            throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
-                + ", message length " + msgLen);
-          }
+        long n = channel.write(out, outFirst, outCount - outFirst);
+        if (n > 0) {
           lastProgressNanos = System.nanoTime();
-          Pending p = awaiting.poll();
-          current = p;
-          if (p == null || p.id != id) {
-            throw new IOException("protocol error from " + address + ": response for request " + id
-                + ", expected " + (p == null ? "none" : p.id));
+        }
+        while (outFirst < outCount && !out[outFirst].hasRemaining()) {
+          out[outFirst++] = null;
+        }
+        if (outFirst < outCount) {
+          return true;
+        }
+      }
+    }
+
+    /** Reads and completes responses until the socket has no more bytes. */
+    private void receive() throws IOException {
+      while (true) {
+        Pending p = current;
+        if (p == null) {
+          if (msgLen < 0) {
+            if (!fill(RESP_HEADER)) {
+              return;
+            }
+            int magic = in.getInt();
+            status = in.get();
+            in.position(in.position() + 3);
+            long id = in.getLong();
+            msgLen = in.getInt();
+            respId = id;
+            if (magic != MAGIC_RESP || msgLen < 0 || msgLen > 4096) {
+              throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
+                  + ", message length " + msgLen);
+            }
+            Pending head = awaiting.peek();
+            if (head == null || head.id != id) {
+              throw new IOException("protocol error from " + address + ": response for request " + id
+                  + ", expected " + (head == null ? "none" : head.id));
+            }
+          }
+          if (msgLen > 0 && !fill(msgLen)) {
+            return;
           }
           String msg = "";
           if (msgLen > 0) {
-            ensure(ch, in, msgLen);
             byte[] m = new byte[msgLen];
             in.get(m);
             msg = new String(m, StandardCharsets.UTF_8);
           }
-          if (status == OK) {
-            if (p.slice.op() == TransferOp.READ) {
-              // Responses come in request order: when the next one answers a READ too, read exactly
-              // its header behind this payload, so that its payload then goes straight to memory.
-              Pending next = awaiting.peek();
-              int ahead = next != null && next.slice.op() == TransferOp.READ ? RESP_HEADER : READ_AHEAD;
-              readTo(ch, in, p.slice.localAddress(), p.slice.length(), ahead, pair);
+          msgLen = -1;
+          p = awaiting.poll();
+          if (p == null || p.id != respId) {
+            // failed meanwhile by another thread, which took the answered slice from awaiting
+            if (p != null) {
+              p.future.completeExceptionally(new RailFailedException(rail, "tcp connection to " + address
+                  + " failed: " + failure, failure));
             }
-            p.future.complete(null);
-          } else {
-            p.future.completeExceptionally(new TransferRefusedException("tcp peer " + address + " refused: " + msg));
+            throw new IOException("connection to " + address + " failed while reading a response");
           }
+          if (status != OK) {
+            p.future.completeExceptionally(new TransferRefusedException("tcp peer " + address + " refused: " + msg));
+            continue;
+          }
+          if (p.slice.op() != TransferOp.READ) {
+            p.future.complete(null);
+            continue;
+          }
+          // The payload: what is buffered, then straight from the socket into memory.
+          int length = p.slice.length();
+          int buffered = Math.min(in.remaining(), length);
+          if (buffered > 0) {
+            MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), p.slice.localAddress(), buffered);
+            in.position(in.position() + buffered);
+          }
+          if (buffered == length) {
+            p.future.complete(null);
+            continue;
+          }
+          current = p;
+          dst = view(p.slice.localAddress() + buffered, length - buffered);
+          // in is empty: read exactly the next header behind the payload when the next response
+          // answers a READ too (responses come in request order), so its payload goes to memory.
+          Pending next = awaiting.peek();
+          in.clear().limit(next != null && next.slice.op() == TransferOp.READ ? RESP_HEADER : READ_AHEAD);
         }
-      } catch (IOException | RuntimeException e) {
-        fail(e);
-        if (current != null) {
-          // e.g. the peer died in the middle of this READ's payload
-          current.future.completeExceptionally(
-              new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e));
+        pair[0] = dst;
+        pair[1] = in;
+        long n;
+        try {
+          n = channel.read(pair);
+        } finally {
+          pair[0] = null;
+          pair[1] = null;
         }
+        if (n < 0) {
+          throw new EOFException("connection closed by peer");
+        }
+        if (n > 0) {
+          lastProgressNanos = System.nanoTime();
+        }
+        if (dst.hasRemaining()) {
+          if (in.position() > 0) {
+            throw new IllegalStateException("bytes behind an unfinished payload");
+          }
+          return;
+        }
+        in.flip();
+        dst = null;
+        current = null;
+        p.future.complete(null);
+      }
+    }
+
+    /**
+     * Makes at least {@code n} unread bytes available in {@code in} (read mode) without blocking,
+     * reading at most {@link #READ_AHEAD} bytes beyond them; false when they are not there yet.
+     */
+    private boolean fill(int n) throws IOException {
+      if (in.remaining() >= n) {
+        return true;
+      }
+      in.compact();
+      in.limit(Math.min(in.capacity(), Math.max(n, in.position() + READ_AHEAD)));
+      int r = channel.read(in);
+      in.flip();
+      if (r < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+      if (r > 0) {
+        lastProgressNanos = System.nanoTime();
+      }
+      return in.remaining() >= n;
+    }
+
+    /**
+     * After a failure, on the loop thread: fails the READ whose payload was being read (no other
+     * thread sees it), whatever another thread's {@link #fail} raced with, and drops the selector key.
+     */
+    void sweep() {
+      Throwable e = failure;
+      if (e == null) {
+        return;
+      }
+      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
+      Pending p = current;
+      if (p != null) {
+        current = null;
+        dst = null;
+        p.future.completeExceptionally(rf);
+      }
+      for (Pending q; (q = awaiting.poll()) != null; ) {
+        q.future.completeExceptionally(rf);
+      }
+      for (Pending q; (q = sendQueue.poll()) != null; ) {
+        q.future.completeExceptionally(rf);
+      }
+      for (int i = 0; i < out.length; i++) {
+        out[i] = null;
+      }
+      outFirst = 0;
+      outCount = 0;
+      if (key != null) {
+        key.cancel();
       }
     }
 
@@ -521,16 +752,14 @@ final class TcpTransport implements Transport {
         }
       }
       RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
-      sendQueue.add(new Pending(0, null));
       for (Pending p; (p = awaiting.poll()) != null; ) {
         p.future.completeExceptionally(rf);
       }
       for (Pending p; (p = sendQueue.poll()) != null; ) {
-        if (p.slice != null) {
-          p.future.completeExceptionally(rf);
-        }
+        p.future.completeExceptionally(rf);
       }
-      sendQueue.add(new Pending(0, null));
+      // the loop fails the slice it is reading a payload for, and anything that raced with this
+      loop.schedule(this);
     }
   }
 
