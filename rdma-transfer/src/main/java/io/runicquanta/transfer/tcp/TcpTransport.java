@@ -98,6 +98,8 @@ final class TcpTransport implements Transport {
   private final Rail[] rails;
   /** Initiator I/O threads; a connection of rail r is driven by loops[r % loops.length]. */
   private final IoLoop[] loops;
+  /** Target I/O threads; accepted connections are spread over them. */
+  private final ServeLoop[] serveLoops;
   private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final long stallNanos;
@@ -130,14 +132,17 @@ final class TcpTransport implements Transport {
       throw new IllegalArgumentException("tcp.ioThreads must be >= 1, got " + io);
     }
     this.loops = new IoLoop[Math.min(io, rails.length)];
+    this.serveLoops = new ServeLoop[loops.length];
     boolean ok = false;
     try {
-      for (int i = 0; i < rails.length; i++) {
-        rails[i] = new Rail(i, bind);
-      }
       for (int i = 0; i < loops.length; i++) {
         loops[i] = new IoLoop(i);
         loops[i].thread.start();
+        serveLoops[i] = new ServeLoop(i);
+        serveLoops[i].thread.start();
+      }
+      for (int i = 0; i < rails.length; i++) {
+        rails[i] = new Rail(i, bind);
       }
       watchdog.start();
       ok = true;
@@ -254,82 +259,15 @@ final class TcpTransport implements Transport {
         r.join();
       }
     }
+    for (ServeLoop l : serveLoops) {
+      if (l != null) {
+        l.stop();
+      }
+    }
   }
 
   static ByteBuffer view(long address, int length) {
     return MemoryUtil.directBuffer(address, length);
-  }
-
-  static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      if (ch.read(b) < 0) {
-        throw new EOFException("connection closed by peer");
-      }
-    }
-  }
-
-  static void writeFully(SocketChannel ch, ByteBuffer... bs) throws IOException {
-    writeFully(ch, bs, bs.length);
-  }
-
-  static void writeFully(SocketChannel ch, ByteBuffer[] bs, int n) throws IOException {
-    ByteBuffer last = bs[n - 1];
-    while (last.hasRemaining()) {
-      ch.write(bs, 0, n);
-    }
-  }
-
-  /**
-   * Makes at least {@code n} unread bytes available in {@code in} (a direct buffer in read mode),
-   * reading at most {@link #READ_AHEAD} bytes beyond them so that little payload lands in it.
-   */
-  static void ensure(SocketChannel ch, ByteBuffer in, int n) throws IOException {
-    if (in.remaining() >= n) {
-      return;
-    }
-    in.compact();
-    int want = Math.min(in.capacity(), Math.max(n, READ_AHEAD));
-    in.limit(want);
-    while (in.position() < n) {
-      if (ch.read(in) < 0) {
-        throw new EOFException("connection closed by peer");
-      }
-    }
-    in.flip();
-  }
-
-  /**
-   * Reads {@code length} bytes to {@code address}: first those already in {@code in} (one off-heap
-   * copy of at most READ_AHEAD bytes), the rest straight from the socket, in scattering reads that
-   * also fill {@code in} with up to {@code ahead} bytes that follow the payload (the next header,
-   * when the caller knows how long it will be), so a stream of payloads costs one read call each,
-   * not a header read and a payload read. {@code pair} is a two-element scratch array.
-   */
-  static void readTo(SocketChannel ch, ByteBuffer in, long address, int length, int ahead, ByteBuffer[] pair)
-      throws IOException {
-    int buffered = Math.min(in.remaining(), length);
-    if (buffered > 0) {
-      MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), address, buffered);
-      in.position(in.position() + buffered);
-    }
-    if (length > buffered) {
-      ByteBuffer dst = view(address + buffered, length - buffered);
-      // in is empty here: everything it held belonged to this payload
-      in.clear().limit(Math.max(0, Math.min(ahead, in.capacity())));
-      pair[0] = dst;
-      pair[1] = in;
-      try {
-        while (dst.hasRemaining()) {
-          if (ch.read(pair) < 0) {
-            throw new EOFException("connection closed by peer");
-          }
-        }
-      } finally {
-        pair[0] = null;
-        pair[1] = null;
-        in.flip();
-      }
-    }
   }
 
   /** Applies the configured buffer sizes and TCP_NODELAY (buffers before connect, so the window scale fits). */
@@ -769,52 +707,49 @@ final class TcpTransport implements Transport {
    * Responses of one served connection, coalesced: a response (a WRITE's acknowledgement, a
    * refusal, or a READ's header with its payload) waits while the initiator has already sent more
    * requests, and all waiting responses go out in one gathering write as soon as no further request
-   * is readable without blocking, or {@link #MAX_PENDING} responses or {@link #MAX_BYTES} payload
+   * is readable without blocking, or {@link #MAX_PENDING} responses or {@code maxBytes} payload
    * bytes (acknowledged or to send) are waiting. A waiting READ keeps its segment pinned (its {@link
    * TargetSegments.TargetAccess}) until its payload is written; its payload is sent straight from the
-   * segment (a direct view, no copy). Responses stay in request order. This saves the initiator's
-   * receiver a wake-up and both sides a system call per slice when slices stream back to back (64
-   * KiB READs used to cost one write call and one small TCP segment each), and never holds a
-   * response while the target would block waiting for input.
+   * segment (a direct view, no copy). Responses stay in request order. The channel is non-blocking:
+   * {@link #flush} writes what the socket takes and reports whether all went; the serving loop then
+   * reads no further request until the rest is written ({@link #full()} before each response).
    */
   static final class Responses {
     static final int MAX_PENDING = 64;
     static final long MAX_BYTES = 1L << 20;
     final SocketChannel ch;
     final long maxBytes;
-    final java.io.InputStream probe;
     final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_PENDING * RESP_HEADER + 2 * 4096);
     final ByteBuffer[] gather = new ByteBuffer[2 * MAX_PENDING + 1];
     final TargetSegments.TargetAccess[] held = new TargetSegments.TargetAccess[MAX_PENDING];
     /** Entries of {@link #gather} in use; headers from {@link #headerStart} on are not in it yet. */
     int gathered;
+    /** First entry of {@link #gather} not completely written (a flush in progress). */
+    int written;
+    boolean flushing;
     int headerStart;
     int heldCount;
     int pending;
     long bytes;
 
-    Responses(SocketChannel ch) {
-      this(ch, MAX_BYTES);
-    }
-
     Responses(SocketChannel ch, long maxBytes) {
       this.ch = ch;
       this.maxBytes = maxBytes;
-      java.io.InputStream p = null;
-      try {
-        p = ch.socket().getInputStream();
-      } catch (IOException | RuntimeException e) {
-        // no probe: flush after every response
-      }
-      this.probe = p;
     }
 
-    private void header(byte status, long id, String msg) throws IOException {
+    /** True when no further response fits before a flush, or a flush is still being written. */
+    boolean full() {
+      return flushing || pending >= MAX_PENDING || buf.remaining() < RESP_HEADER + 4096;
+    }
+
+    /** True when the limits say the waiting responses should go now, more input or not. */
+    boolean due() {
+      return pending >= MAX_PENDING || bytes >= maxBytes;
+    }
+
+    private void header(byte status, long id, String msg) {
       byte[] m = msg == null ? null : msg.getBytes(StandardCharsets.UTF_8);
       int len = m == null ? 0 : Math.min(m.length, 4096);
-      if (buf.remaining() < RESP_HEADER + len || pending >= MAX_PENDING) {
-        flush();
-      }
       buf.putInt(MAGIC_RESP).put(status).put((byte) 0).putShort((short) 0).putLong(id).putInt(len);
       if (len > 0) {
         buf.put(m, 0, len);
@@ -823,19 +758,14 @@ final class TcpTransport implements Transport {
     }
 
     /** A response without payload: a WRITE's acknowledgement ({@code ackedBytes}) or a refusal. */
-    void add(byte status, long id, String msg, long ackedBytes) throws IOException {
+    void add(byte status, long id, String msg, long ackedBytes) {
       header(status, id, msg);
       bytes += ackedBytes;
     }
 
     /** An OK READ: its header, then {@code length} bytes from {@code access}, which this now owns. */
-    void addRead(long id, TargetSegments.TargetAccess access, int length) throws IOException {
-      try {
-        header(OK, id, null);
-      } catch (IOException | RuntimeException e) {
-        access.close();
-        throw e;
-      }
+    void addRead(long id, TargetSegments.TargetAccess access, int length) {
+      header(OK, id, null);
       gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
       headerStart = buf.position();
       gather[gathered++] = view(access.address(), length);
@@ -843,39 +773,31 @@ final class TcpTransport implements Transport {
       bytes += length;
     }
 
-    /** Flushes unless a further request is already buffered or readable and the limits allow waiting. */
-    void flushUnlessMoreInput(ByteBuffer in) throws IOException {
+    /**
+     * Writes the waiting responses, as far as the socket takes them; true when all are written (and
+     * the READs' segments unpinned), false when the rest must wait until the socket is writable.
+     */
+    boolean flush() throws IOException {
       if (pending == 0) {
-        return;
+        return true;
       }
-      if (pending < MAX_PENDING && bytes < maxBytes
-          && (in.remaining() >= REQ_HEADER || (in.remaining() == 0 && readable()))) {
-        return;
+      if (!flushing) {
+        if (buf.position() > headerStart) {
+          gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
+          headerStart = buf.position();
+        }
+        flushing = true;
+        written = 0;
       }
-      flush();
-    }
-
-    private boolean readable() {
-      try {
-        return probe != null && probe.available() > 0;
-      } catch (IOException e) {
+      ch.write(gather, written, gathered - written);
+      while (written < gathered && !gather[written].hasRemaining()) {
+        written++;
+      }
+      if (written < gathered) {
         return false;
       }
-    }
-
-    /** Writes every waiting response in one gathering write and unpins the READs' segments. */
-    void flush() throws IOException {
-      if (pending == 0) {
-        return;
-      }
-      if (buf.position() > headerStart) {
-        gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
-      }
-      try {
-        writeFully(ch, gather, gathered);
-      } finally {
-        release();
-      }
+      release();
+      return true;
     }
 
     /** Forgets what is waiting (written or not) and unpins the READs' segments. */
@@ -888,6 +810,8 @@ final class TcpTransport implements Transport {
         held[i] = null;
       }
       gathered = 0;
+      written = 0;
+      flushing = false;
       heldCount = 0;
       headerStart = 0;
       pending = 0;
@@ -896,13 +820,298 @@ final class TcpTransport implements Transport {
     }
   }
 
+  /**
+   * A target I/O thread: serves every accepted connection assigned to it (non-blocking, one {@link
+   * Selector}), so with more rails than threads the rails' streams share threads instead of each
+   * adding a serving thread.
+   */
+  private final class ServeLoop {
+    final Selector selector;
+    final Thread thread;
+    final ConcurrentLinkedQueue<Served> dirty = new ConcurrentLinkedQueue<>();
+    final Set<Served> served = ConcurrentHashMap.newKeySet();
+    volatile boolean stopped;
+
+    ServeLoop(int index) throws IOException {
+      this.selector = Selector.open();
+      this.thread = thread("serve-" + index, this::run);
+    }
+
+    void schedule(Served s) {
+      dirty.add(s);
+      selector.wakeup();
+    }
+
+    void run() {
+      try {
+        while (!stopped) {
+          selector.select(k -> ((Served) k.attachment()).step());
+          for (Served s; (s = dirty.poll()) != null; ) {
+            s.step();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the selector broke: drop every connection, below
+      } finally {
+        for (Served s : List.copyOf(served)) {
+          s.drop();
+        }
+        try {
+          selector.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    void stop() {
+      stopped = true;
+      selector.wakeup();
+      try {
+        thread.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** One accepted connection, driven only by its {@link ServeLoop}. */
+  private final class Served {
+    final Rail rail;
+    final ServeLoop loop;
+    final SocketChannel ch;
+    final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
+    final ByteBuffer[] pair = new ByteBuffer[2];
+    final Responses out;
+    final TargetSegments segments = context.segments();
+    SelectionKey key;
+    ByteBuffer scratch;
+    volatile boolean closeRequested;
+    boolean dropped;
+    // the request being served: header parsed (op != 0), then its WRITE payload or refused bytes
+    byte op;
+    int nameLen;
+    long id;
+    long segKey;
+    long offset;
+    int length;
+    TargetSegments.TargetAccess access;
+    ByteBuffer dst;
+    long discard = -1;
+    String refusal;
+
+    Served(Rail rail, ServeLoop loop, SocketChannel ch) {
+      this.rail = rail;
+      this.loop = loop;
+      this.ch = ch;
+      this.out = new Responses(ch, responseBytes);
+    }
+
+    void step() {
+      if (dropped) {
+        return;
+      }
+      if (closeRequested || loop.stopped) {
+        drop();
+        return;
+      }
+      try {
+        if (key == null) {
+          key = ch.register(loop.selector, SelectionKey.OP_READ, this);
+        }
+        boolean waitWrite = serve();
+        int ops = waitWrite ? SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+        if (key.interestOps() != ops) {
+          key.interestOps(ops);
+        }
+      } catch (IOException | RuntimeException e) {
+        // Peer went away, rail closed, or protocol error: drop the connection.
+        drop();
+      }
+    }
+
+    /** Serves requests until input runs dry (false) or responses wait for the socket (true). */
+    private boolean serve() throws IOException {
+      while (true) {
+        if (out.flushing && !out.flush()) {
+          return true;
+        }
+        if (op == 0) {
+          if (out.full() && !out.flush()) {
+            return true;
+          }
+          if (!fill(REQ_HEADER)) {
+            return !out.flush();
+          }
+          int magic = in.getInt();
+          op = in.get();
+          in.get();
+          nameLen = in.getShort() & 0xFFFF;
+          id = in.getLong();
+          segKey = in.getLong();
+          offset = in.getLong();
+          length = in.getInt();
+          if (magic != MAGIC_REQ || (op != OP_READ && op != OP_WRITE) || nameLen > 4096 || length < 0) {
+            throw new IOException("protocol error: magic 0x" + Integer.toHexString(magic) + ", op " + op
+                + ", name length " + nameLen + ", length " + length);
+          }
+        }
+        if (access == null && discard < 0) {
+          if (!fill(nameLen)) {
+            return !out.flush();
+          }
+          byte[] nameBytes = new byte[nameLen];
+          in.get(nameBytes);
+          String name = new String(nameBytes, StandardCharsets.UTF_8);
+          TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
+          TargetSegments.TargetAccess a;
+          try {
+            a = segments.acquire(name, segKey, offset, length, top);
+          } catch (TransferException refused) {
+            if (top == TransferOp.READ) {
+              out.add(REFUSED, id, refused.getMessage(), 0);
+              op = 0;
+              if (out.due() && !out.flush()) {
+                return true;
+              }
+              continue;
+            }
+            refusal = refused.getMessage();
+            discard = length;
+            a = null;
+          }
+          if (a != null) {
+            if (top == TransferOp.READ) {
+              out.addRead(id, a, length);
+              op = 0;
+              if (out.due() && !out.flush()) {
+                return true;
+              }
+              continue;
+            }
+            access = a;
+            int buffered = Math.min(in.remaining(), length);
+            if (buffered > 0) {
+              MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), a.address(), buffered);
+              in.position(in.position() + buffered);
+            }
+            dst = view(a.address() + buffered, length - buffered);
+            if (dst.hasRemaining()) {
+              // in is empty; read ahead the next request's header if it names the same segment
+              in.clear().limit(REQ_HEADER + nameLen);
+            }
+          }
+        }
+        if (discard >= 0) {
+          // a refused WRITE: its payload is read into scratch and dropped, so the stream stays in step
+          int buffered = (int) Math.min(in.remaining(), discard);
+          in.position(in.position() + buffered);
+          discard -= buffered;
+          while (discard > 0) {
+            if (scratch == null) {
+              scratch = ByteBuffer.allocateDirect(64 << 10);
+            }
+            scratch.clear().limit((int) Math.min(scratch.capacity(), discard));
+            int r = ch.read(scratch);
+            if (r < 0) {
+              throw new EOFException("connection closed by peer");
+            }
+            if (r == 0) {
+              return !out.flush();
+            }
+            discard -= r;
+          }
+          discard = -1;
+          out.add(REFUSED, id, refusal, 0);
+          refusal = null;
+          op = 0;
+          if (out.due() && !out.flush()) {
+            return true;
+          }
+          continue;
+        }
+        // a WRITE's payload, straight into the segment
+        if (dst.hasRemaining()) {
+          pair[0] = dst;
+          pair[1] = in;
+          long r;
+          try {
+            r = ch.read(pair);
+          } finally {
+            pair[0] = null;
+            pair[1] = null;
+          }
+          if (r < 0) {
+            throw new EOFException("connection closed by peer");
+          }
+          if (dst.hasRemaining()) {
+            if (r == 0) {
+              return !out.flush();
+            }
+            continue;
+          }
+          in.flip();
+        }
+        dst = null;
+        access.close();
+        access = null;
+        out.add(OK, id, null, length);
+        op = 0;
+        if (out.due() && !out.flush()) {
+          return true;
+        }
+      }
+    }
+
+    /**
+     * Makes at least {@code n} unread bytes available in {@code in} (read mode) without blocking,
+     * reading at most {@link #READ_AHEAD} bytes beyond them; false when they are not there yet.
+     */
+    private boolean fill(int n) throws IOException {
+      if (in.remaining() >= n) {
+        return true;
+      }
+      in.compact();
+      in.limit(Math.min(in.capacity(), Math.max(n, READ_AHEAD)));
+      int r = ch.read(in);
+      in.flip();
+      if (r < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+      return in.remaining() >= n;
+    }
+
+    /** Closes the connection and unpins what it held. Loop thread only. */
+    void drop() {
+      if (dropped) {
+        return;
+      }
+      dropped = true;
+      out.release();
+      if (access != null) {
+        access.close();
+        access = null;
+      }
+      dst = null;
+      if (key != null) {
+        key.cancel();
+      }
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      rail.accepted.remove(this);
+      loop.served.remove(this);
+    }
+  }
+
   private final class Rail {
     final int index;
     final ServerSocketChannel server;
     final int port;
     final Thread acceptor;
-    final Set<SocketChannel> accepted = ConcurrentHashMap.newKeySet();
-    final Set<Thread> servers = ConcurrentHashMap.newKeySet();
+    final Set<Served> accepted = ConcurrentHashMap.newKeySet();
     volatile boolean closed;
     volatile LastConnection last;
 
@@ -925,94 +1134,23 @@ final class TcpTransport implements Transport {
         try {
           SocketChannel ch = server.accept();
           tune(ch);
-          accepted.add(ch);
+          ch.configureBlocking(false);
+          ServeLoop loop = serveLoops[Math.floorMod(index + n++, serveLoops.length)];
+          Served s = new Served(this, loop, ch);
+          accepted.add(s);
+          loop.served.add(s);
           if (closed) {
-            ch.close();
+            s.closeRequested = true;
+          }
+          loop.schedule(s);
+          if (closed) {
             return;
           }
-          Thread t = thread("serve-r" + index + "-" + (n++), () -> serve(ch));
-          servers.add(t);
-          t.start();
         } catch (IOException e) {
           return;
         }
       }
     }
-
-    void serve(SocketChannel ch) {
-      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
-      ByteBuffer[] pair = new ByteBuffer[2];
-      in.flip();
-      Responses out = new Responses(ch, responseBytes);
-      ByteBuffer scratch = null;
-      TargetSegments segments = context.segments();
-      try {
-        while (!closed) {
-          ensure(ch, in, REQ_HEADER);
-          int magic = in.getInt();
-          byte op = in.get();
-          in.get();
-          int nameLen = in.getShort() & 0xFFFF;
-          long id = in.getLong();
-          long key = in.getLong();
-          long offset = in.getLong();
-          int length = in.getInt();
-          if (magic != MAGIC_REQ || (op != OP_READ && op != OP_WRITE) || nameLen > 4096 || length < 0) {
-            throw new IOException("protocol error: magic 0x" + Integer.toHexString(magic) + ", op " + op
-                + ", name length " + nameLen + ", length " + length);
-          }
-          ensure(ch, in, nameLen);
-          byte[] nameBytes = new byte[nameLen];
-          in.get(nameBytes);
-          String name = new String(nameBytes, StandardCharsets.UTF_8);
-          TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
-          TargetSegments.TargetAccess access;
-          try {
-            access = segments.acquire(name, key, offset, length, top);
-          } catch (TransferException refused) {
-            if (top == TransferOp.WRITE) {
-              int buffered = Math.min(in.remaining(), length);
-              in.position(in.position() + buffered);
-              if (scratch == null) {
-                scratch = ByteBuffer.allocateDirect(64 << 10);
-              }
-              for (long left = length - buffered; left > 0; ) {
-                scratch.clear().limit((int) Math.min(scratch.capacity(), left));
-                readFully(ch, scratch);
-                left -= scratch.limit();
-              }
-            }
-            out.add(REFUSED, id, refused.getMessage(), 0);
-            out.flushUnlessMoreInput(in);
-            continue;
-          }
-          if (top == TransferOp.WRITE) {
-            try {
-              // Read ahead the next request's header if it names the same segment (the usual case).
-              readTo(ch, in, access.address(), length, REQ_HEADER + nameLen, pair);
-            } finally {
-              access.close();
-            }
-            out.add(OK, id, null, length);
-          } else {
-            out.addRead(id, access, length);
-          }
-          out.flushUnlessMoreInput(in);
-        }
-      } catch (IOException | RuntimeException e) {
-        // Peer went away, rail closed, or protocol error: drop the connection.
-      } finally {
-        out.release();
-        accepted.remove(ch);
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // closing anyway
-        }
-        servers.remove(Thread.currentThread());
-      }
-    }
-
 
     synchronized void close() {
       if (closed) {
@@ -1024,21 +1162,20 @@ final class TcpTransport implements Transport {
       } catch (IOException ignored) {
         // closing anyway
       }
-      for (SocketChannel ch : List.copyOf(accepted)) {
+      for (Served s : List.copyOf(accepted)) {
+        s.closeRequested = true;
         try {
-          ch.close();
+          s.ch.close(); // a peer blocked on this connection sees it at once
         } catch (IOException ignored) {
           // closing anyway
         }
+        s.loop.schedule(s); // the loop unpins what the connection held
       }
     }
 
     void join() {
       try {
         acceptor.join(5000);
-        for (Thread t : List.copyOf(servers)) {
-          t.join(5000);
-        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
