@@ -355,7 +355,7 @@ final class TcpTransport implements Transport {
           }
           for (Connection c; (c = dirty.poll()) != null; ) {
             c.scheduled.set(false);
-            c.step();
+            c.step(false);
           }
         }
       } catch (IOException | RuntimeException e) {
@@ -379,7 +379,7 @@ final class TcpTransport implements Transport {
     }
 
     private void ready(SelectionKey k) {
-      ((Connection) k.attachment()).step();
+      ((Connection) k.attachment()).step(k.isWritable());
     }
 
     void stop() {
@@ -413,6 +413,8 @@ final class TcpTransport implements Transport {
     // ---- loop thread only
     SelectionKey key;
     boolean connected;
+    /** The last write left requests unwritten: the socket was full. */
+    boolean full;
     /** Requests (headers and WRITE payloads) being written: {@code out[outFirst..outCount)}. */
     final ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
     final ByteBuffer[] out = new ByteBuffer[2 * MAX_BATCH];
@@ -451,8 +453,13 @@ final class TcpTransport implements Transport {
       return !awaiting.isEmpty() || !sendQueue.isEmpty() || current != null;
     }
 
-    /** Everything that can be done now without blocking: connect, send, receive. Loop thread only. */
-    void step() {
+    /**
+     * Everything that can be done now without blocking: connect, send, receive. Loop thread only.
+     * Once the socket was full, requests are written again only when the selector reports it
+     * writable: an acknowledgement arriving in between frees a little room, and writing into it
+     * at once would cost a write call per acknowledgement for a few KiB each.
+     */
+    void step(boolean writable) {
       if (failure != null) {
         sweep();
         return;
@@ -479,9 +486,12 @@ final class TcpTransport implements Transport {
           }
           connected = true;
         }
-        boolean more = send();
+        boolean more = full && !writable ? true : send();
         receive();
-        more = more || send(); // completions may have queued more requests
+        if (!more) {
+          more = send(); // completions may have queued more requests
+        }
+        full = more;
         if (failure != null) {
           sweep();
           return;
