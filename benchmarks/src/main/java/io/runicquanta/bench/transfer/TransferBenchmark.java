@@ -87,7 +87,14 @@ public final class TransferBenchmark {
       }
       // tcp, with the socket baseline in the same peer process
       if (only.contains("tcp")) {
-        runRemote(root, "tcp", Map.of(), rows, socket);
+        // -Drq.bench.tcpOptions=tcp.sendBuffer=4194304,... : engine options for both tcp sides
+        Map<String, String> tcpOpts = new LinkedHashMap<>();
+        for (String kv : System.getProperty("rq.bench.tcpOptions", "").split(",")) {
+          if (kv.contains("=")) {
+            tcpOpts.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+          }
+        }
+        runRemote(root, "tcp", tcpOpts, rows, socket);
       }
       String providers = System.getProperty("rq.bench.fabricProviders", "tcp;ofi_rxm,shm");
       for (String p : providers.split(",")) {

@@ -98,6 +98,11 @@ final class TcpTransport implements Transport {
   private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final long stallNanos;
+  /** SO_SNDBUF / SO_RCVBUF for every socket, 0 for the system default (options tcp.sendBuffer, tcp.receiveBuffer). */
+  private final int sendBuffer;
+  private final int receiveBuffer;
+  /** Payload bytes of coalesced responses that make the target flush (option tcp.responseBytes). */
+  private final long responseBytes;
   private final Thread watchdog;
   private volatile boolean closed;
 
@@ -106,6 +111,16 @@ final class TcpTransport implements Transport {
     this.host = context.option("tcp.host", "127.0.0.1");
     this.stallNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
         Long.parseLong(context.option("tcp.stallMillis", "5000")));
+    this.sendBuffer = Integer.parseInt(context.option("tcp.sendBuffer", "0"));
+    this.receiveBuffer = Integer.parseInt(context.option("tcp.receiveBuffer", "0"));
+    if (sendBuffer < 0 || receiveBuffer < 0) {
+      throw new IllegalArgumentException("tcp.sendBuffer and tcp.receiveBuffer must be >= 0 (0: system default), got "
+          + sendBuffer + " and " + receiveBuffer);
+    }
+    this.responseBytes = Long.parseLong(context.option("tcp.responseBytes", Long.toString(Responses.MAX_BYTES)));
+    if (responseBytes < 1) {
+      throw new IllegalArgumentException("tcp.responseBytes must be >= 1, got " + responseBytes);
+    }
     this.watchdog = thread("watchdog", this::watch);
     String bind = context.option("tcp.bind", host);
     this.rails = new Rail[context.rails()];
@@ -302,6 +317,17 @@ final class TcpTransport implements Transport {
     }
   }
 
+  /** Applies the configured buffer sizes and TCP_NODELAY (buffers before connect, so the window scale fits). */
+  void tune(SocketChannel ch) throws IOException {
+    if (sendBuffer > 0) {
+      ch.setOption(StandardSocketOptions.SO_SNDBUF, sendBuffer);
+    }
+    if (receiveBuffer > 0) {
+      ch.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer);
+    }
+    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+  }
+
   private Thread thread(String suffix, Runnable r) {
     Thread t = new Thread(r, "rq-transfer-" + context.engineName() + "-tcp-" + suffix);
     t.setDaemon(true);
@@ -367,8 +393,8 @@ final class TcpTransport implements Transport {
           ch.close();
           return;
         }
+        tune(ch);
         ch.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))));
-        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
         Thread rt = thread("recv-r" + rail + "-" + address, () -> receiveLoop(ch));
         receiver = rt;
         rt.start();
@@ -529,6 +555,7 @@ final class TcpTransport implements Transport {
     static final int MAX_PENDING = 64;
     static final long MAX_BYTES = 1L << 20;
     final SocketChannel ch;
+    final long maxBytes;
     final java.io.InputStream probe;
     final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_PENDING * RESP_HEADER + 2 * 4096);
     final ByteBuffer[] gather = new ByteBuffer[2 * MAX_PENDING + 1];
@@ -541,7 +568,12 @@ final class TcpTransport implements Transport {
     long bytes;
 
     Responses(SocketChannel ch) {
+      this(ch, MAX_BYTES);
+    }
+
+    Responses(SocketChannel ch, long maxBytes) {
       this.ch = ch;
+      this.maxBytes = maxBytes;
       java.io.InputStream p = null;
       try {
         p = ch.socket().getInputStream();
@@ -590,7 +622,7 @@ final class TcpTransport implements Transport {
       if (pending == 0) {
         return;
       }
-      if (pending < MAX_PENDING && bytes < MAX_BYTES
+      if (pending < MAX_PENDING && bytes < maxBytes
           && (in.remaining() >= REQ_HEADER || (in.remaining() == 0 && readable()))) {
         return;
       }
@@ -651,6 +683,10 @@ final class TcpTransport implements Transport {
     Rail(int index, String bind) throws IOException {
       this.index = index;
       this.server = ServerSocketChannel.open();
+      if (receiveBuffer > 0) {
+        // inherited by accepted sockets; must be set before listen for a window scale above 64 KiB
+        server.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer);
+      }
       server.bind(new InetSocketAddress(bind, 0), 64);
       this.port = ((InetSocketAddress) server.getLocalAddress()).getPort();
       this.acceptor = thread("accept-r" + index, this::acceptLoop);
@@ -662,7 +698,7 @@ final class TcpTransport implements Transport {
       while (!closed) {
         try {
           SocketChannel ch = server.accept();
-          ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+          tune(ch);
           accepted.add(ch);
           if (closed) {
             ch.close();
@@ -681,7 +717,7 @@ final class TcpTransport implements Transport {
       ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
       ByteBuffer[] pair = new ByteBuffer[2];
       in.flip();
-      Responses out = new Responses(ch);
+      Responses out = new Responses(ch, responseBytes);
       ByteBuffer scratch = null;
       TargetSegments segments = context.segments();
       try {
