@@ -88,38 +88,46 @@ final class DenseForm {
    * table multiply 40.
    */
   static long replayCost(SymbolProgram p) {
+    return p.replayCost;
+  }
+
+  /** Counts {@link #replayCost} over a list of operations. */
+  static long replayCost(long[] ops, int h, byte[] coefs) {
     long c = 0;
-    int h = p.hdpcCount;
-    for (long op : p.ops) {
-      switch (SymbolProgram.opcode(op)) {
-        case SymbolProgram.OP_ZERO:
-          c += 1;
-          break;
-        case SymbolProgram.OP_HDPC_STEP:
-        case SymbolProgram.OP_HDPC_STEP0:
-          c += 5;
-          break;
-        case SymbolProgram.OP_SCALE:
-          c += 14 + Integer.bitCount(SymbolProgram.coef(op));
-          break;
-        case SymbolProgram.OP_MULTI_FMA: {
-          int base = SymbolProgram.dst(op) * h;
-          c += 14;
-          for (int j = 0; j < h; j++) {
-            c += Integer.bitCount(p.coefs[base + j] & 0xFF);
-          }
-          break;
-        }
-        case SymbolProgram.OP_FMA:
-        case SymbolProgram.OP_MULCOPY:
-          c += 40;
-          break;
-        default:
-          c += 2;
-          break;
-      }
+    for (long op : ops) {
+      c += opCost(op, h, coefs);
     }
     return c;
+  }
+
+  /** The cost of one operation (see {@link #replayCost}). */
+  static int opCost(long op, int h, byte[] coefs) {
+    int code = SymbolProgram.opcode(op);
+    int c = WEIGHT[code];
+    // the rare fused operations add one per plane they XOR
+    if (code == SymbolProgram.OP_MULTI_FMA) {
+      int base = SymbolProgram.dst(op) * h;
+      for (int j = 0; j < h; j++) {
+        c += Integer.bitCount(coefs[base + j] & 0xFF);
+      }
+    } else if (code == SymbolProgram.OP_SCALE) {
+      c += Integer.bitCount(SymbolProgram.coef(op));
+    }
+    return c;
+  }
+
+  /** Base weight per opcode (see {@link #replayCost}). */
+  private static final int[] WEIGHT = new int[16];
+
+  static {
+    java.util.Arrays.fill(WEIGHT, 2);
+    WEIGHT[SymbolProgram.OP_ZERO] = 1;
+    WEIGHT[SymbolProgram.OP_HDPC_STEP] = 5;
+    WEIGHT[SymbolProgram.OP_HDPC_STEP0] = 5;
+    WEIGHT[SymbolProgram.OP_SCALE] = 14;
+    WEIGHT[SymbolProgram.OP_MULTI_FMA] = 14;
+    WEIGHT[SymbolProgram.OP_FMA] = 40;
+    WEIGHT[SymbolProgram.OP_MULCOPY] = 40;
   }
 
   /**
@@ -133,12 +141,6 @@ final class DenseForm {
     double t = Math.max(1, symbolSize);
     double perOutput = 14 + 4.0 * inputs + 2.0 * (COMBINE_FIXED_BYTES + 16.0 * inputs) / t;
     double dispatch = 2.0 * p.ops.length * OP_OVERHEAD_BYTES / t;
-    // Lower bound of the dense route against an upper bound of the replay (no operation costs
-    // more than 14 + 8 H): skips the exact count for large blocks, where it cannot win.
-    long maxReplay = (14L + 8L * p.hdpcCount) * p.ops.length + replayExtra;
-    if (outputs * perOutput >= maxReplay + dispatch) {
-      return false;
-    }
     long replay = replayCost(p);
     double dense = replay * (inputs / t) + dispatch + 2.0 * FORM_FIXED_BYTES / t
         + outputs * perOutput;

@@ -845,14 +845,18 @@ final class PlanBuilder {
       }
     }
     Result res = new Result();
-    res.program =
-        new SymbolProgram(prune(live), slots, s, h, Arrays.copyOf(coefs, coefCount * h));
+    byte[] co = Arrays.copyOf(coefs, coefCount * h);
+    long[] ops = prune(live);
+    res.program = new SymbolProgram(ops, slots, s, h, co, prunedCost);
     res.colToSlot = colToSlot;
     res.slots = slots;
     res.inactive = u;
     res.chosen = chosen;
     return res;
   }
+
+  /** {@link DenseForm#replayCost} of the operations {@link #prune} kept. */
+  private long prunedCost;
 
   /** Backward liveness: drops operations whose destination is not read later. */
   private long[] prune(boolean[] live) {
@@ -927,11 +931,14 @@ final class PlanBuilder {
     }
     long[] res = new long[nk];
     int o = 0;
+    long cost = 0;
     for (int q = 0; q < total; q++) {
       if (ops[q] != 0) {
         res[o++] = ops[q];
+        cost += DenseForm.opCost(ops[q], h, coefs);
       }
     }
+    prunedCost = cost;
     pool.keepLongs(0, ops);
     return res;
   }

@@ -46,13 +46,22 @@ final class SymbolProgram {
   final int hdpcCount;
   /** Coefficient vectors of OP_MULTI_FMA, hdpcCount bytes each. */
   final byte[] coefs;
+  /** {@link DenseForm#replayCost} of this program. */
+  final long replayCost;
 
   SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs) {
+    this(ops, slots, hdpcBase, hdpcCount, coefs, -1);
+  }
+
+  /** With the replay cost already counted (or -1 to count it here). */
+  SymbolProgram(
+      long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs, long replayCost) {
     this.ops = ops;
     this.slots = slots;
     this.hdpcBase = hdpcBase;
     this.hdpcCount = hdpcCount;
     this.coefs = coefs;
+    this.replayCost = replayCost >= 0 ? replayCost : DenseForm.replayCost(ops, hdpcCount, coefs);
   }
 
   static long encode(int opcode, int coef, int src, int dst) {

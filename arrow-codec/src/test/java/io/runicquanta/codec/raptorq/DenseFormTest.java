@@ -349,6 +349,22 @@ class DenseFormTest {
     return enc;
   }
 
+  /** The cost the plan builder counts while compacting equals a count over the final program. */
+  @Test
+  void replayCostCountedByTheBuilderMatchesARecount() {
+    for (int k : new int[] {1, 17, 101, 820}) {
+      SymbolProgram p = EncodingPlan.forSourceSymbols(k).program();
+      assertEquals(DenseForm.replayCost(p.ops, p.hdpcCount, p.coefs), p.replayCost, "K=" + k);
+      assertTrue(p.replayCost >= p.ops.length, "every operation costs at least 1, K=" + k);
+      int[] esis = new int[k + 2];
+      for (int q = 0; q < esis.length; q++) {
+        esis[q] = k / 10 + q;
+      }
+      SymbolProgram d = DecodingPlan.build(k, esis).program();
+      assertEquals(DenseForm.replayCost(d.ops, d.hdpcCount, d.coefs), d.replayCost, "dec K=" + k);
+    }
+  }
+
   @Test
   void modeProperty() {
     assertEquals(DenseForm.AUTO, DenseForm.parseMode("auto"));
