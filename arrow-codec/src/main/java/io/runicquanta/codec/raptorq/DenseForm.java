@@ -88,16 +88,24 @@ final class DenseForm {
    * table multiply 40.
    */
   static long replayCost(SymbolProgram p) {
-    return p.replayCost;
-  }
-
-  /** Counts {@link #replayCost} over a list of operations. */
-  static long replayCost(long[] ops, int h, byte[] coefs) {
     long c = 0;
-    for (long op : ops) {
+    int h = p.hdpcCount;
+    byte[] coefs = p.coefs;
+    for (long op : p.ops) {
       c += opCost(op, h, coefs);
     }
     return c;
+  }
+
+  /**
+   * An upper bound of {@link #replayCost} without a pass over the operations: 5 per operation (the
+   * most a light one costs), plus the most each fused multiply-add (14 + 8 H) and each table
+   * multiply or scale (40) can cost.
+   */
+  static long replayUpperBound(SymbolProgram p) {
+    int h = p.hdpcCount;
+    long mfma = h == 0 ? 0 : p.coefs.length / h;
+    return 5L * p.ops.length + (14L + 8L * h) * mfma + 40L * p.heavyOps;
   }
 
   /** The cost of one operation (see {@link #replayCost}). */
@@ -141,6 +149,11 @@ final class DenseForm {
     double t = Math.max(1, symbolSize);
     double perOutput = 14 + 4.0 * inputs + 2.0 * (COMBINE_FIXED_BYTES + 16.0 * inputs) / t;
     double dispatch = 2.0 * p.ops.length * OP_OVERHEAD_BYTES / t;
+    // The outputs alone cost more than the replay can: no pass over the operations needed (a
+    // pass costs about 1-2 ns per operation, 20 us for K = 820, where the plan takes 500 us).
+    if (outputs * perOutput >= replayUpperBound(p) + replayExtra + dispatch) {
+      return false;
+    }
     long replay = replayCost(p);
     double dense = replay * (inputs / t) + dispatch + 2.0 * FORM_FIXED_BYTES / t
         + outputs * perOutput;

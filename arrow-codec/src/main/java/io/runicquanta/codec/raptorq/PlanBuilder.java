@@ -302,6 +302,9 @@ final class PlanBuilder {
     }
   }
 
+  /** OP_FMA, OP_MULCOPY and OP_SCALE operations emitted (before pruning): see SymbolProgram. */
+  private int heavyOps;
+
   private void emitFma(int c, int src, int dst) {
     materialize(src);
     materialize(dst);
@@ -318,6 +321,7 @@ final class PlanBuilder {
     } else {
       out.add(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
     }
+    heavyOps++;
   }
 
   /**
@@ -359,6 +363,7 @@ final class PlanBuilder {
       return;
     }
     out.add(SymbolProgram.encode(SymbolProgram.OP_SCALE, c, 0, dst));
+    heavyOps++;
   }
 
   private void emitLoad(int t, int dst) {
@@ -845,18 +850,14 @@ final class PlanBuilder {
       }
     }
     Result res = new Result();
-    byte[] co = Arrays.copyOf(coefs, coefCount * h);
-    long[] ops = prune(live);
-    res.program = new SymbolProgram(ops, slots, s, h, co, prunedCost);
+    res.program = new SymbolProgram(
+        prune(live), slots, s, h, Arrays.copyOf(coefs, coefCount * h), heavyOps);
     res.colToSlot = colToSlot;
     res.slots = slots;
     res.inactive = u;
     res.chosen = chosen;
     return res;
   }
-
-  /** {@link DenseForm#replayCost} of the operations {@link #prune} kept. */
-  private long prunedCost;
 
   /** Backward liveness: drops operations whose destination is not read later. */
   private long[] prune(boolean[] live) {
@@ -931,14 +932,11 @@ final class PlanBuilder {
     }
     long[] res = new long[nk];
     int o = 0;
-    long cost = 0;
     for (int q = 0; q < total; q++) {
       if (ops[q] != 0) {
         res[o++] = ops[q];
-        cost += DenseForm.opCost(ops[q], h, coefs);
       }
     }
-    prunedCost = cost;
     pool.keepLongs(0, ops);
     return res;
   }

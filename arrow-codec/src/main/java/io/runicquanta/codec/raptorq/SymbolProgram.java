@@ -46,22 +46,25 @@ final class SymbolProgram {
   final int hdpcCount;
   /** Coefficient vectors of OP_MULTI_FMA, hdpcCount bytes each. */
   final byte[] coefs;
-  /** {@link DenseForm#replayCost} of this program. */
-  final long replayCost;
+  /**
+   * At least the number of OP_FMA, OP_MULCOPY and OP_SCALE operations (the builder counts them as
+   * it emits them, before dropping dead ones): with {@link #coefs} (one vector per OP_MULTI_FMA
+   * emitted) it bounds the replay cost without a pass over the operations ({@link
+   * DenseForm#replayUpperBound}).
+   */
+  final int heavyOps;
 
   SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs) {
-    this(ops, slots, hdpcBase, hdpcCount, coefs, -1);
+    this(ops, slots, hdpcBase, hdpcCount, coefs, ops.length);
   }
 
-  /** With the replay cost already counted (or -1 to count it here). */
-  SymbolProgram(
-      long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs, long replayCost) {
+  SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs, int heavyOps) {
+    this.heavyOps = heavyOps;
     this.ops = ops;
     this.slots = slots;
     this.hdpcBase = hdpcBase;
     this.hdpcCount = hdpcCount;
     this.coefs = coefs;
-    this.replayCost = replayCost >= 0 ? replayCost : DenseForm.replayCost(ops, hdpcCount, coefs);
   }
 
   static long encode(int opcode, int coef, int src, int dst) {

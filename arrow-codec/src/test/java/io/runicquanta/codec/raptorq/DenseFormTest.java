@@ -349,19 +349,20 @@ class DenseFormTest {
     return enc;
   }
 
-  /** The cost the plan builder counts while compacting equals a count over the final program. */
+  /** The cheap upper bound of the replay cost really bounds it. */
   @Test
-  void replayCostCountedByTheBuilderMatchesARecount() {
-    for (int k : new int[] {1, 17, 101, 820}) {
+  void replayUpperBoundBoundsTheReplayCost() {
+    for (int k : new int[] {1, 17, 101, 820, 3000}) {
       SymbolProgram p = EncodingPlan.forSourceSymbols(k).program();
-      assertEquals(DenseForm.replayCost(p.ops, p.hdpcCount, p.coefs), p.replayCost, "K=" + k);
-      assertTrue(p.replayCost >= p.ops.length, "every operation costs at least 1, K=" + k);
+      long c = DenseForm.replayCost(p);
+      assertTrue(c >= p.ops.length, "every operation costs at least 1, K=" + k);
+      assertTrue(DenseForm.replayUpperBound(p) >= c, "encoding K=" + k);
       int[] esis = new int[k + 2];
       for (int q = 0; q < esis.length; q++) {
         esis[q] = k / 10 + q;
       }
       SymbolProgram d = DecodingPlan.build(k, esis).program();
-      assertEquals(DenseForm.replayCost(d.ops, d.hdpcCount, d.coefs), d.replayCost, "dec K=" + k);
+      assertTrue(DenseForm.replayUpperBound(d) >= DenseForm.replayCost(d), "decoding K=" + k);
     }
   }
 
