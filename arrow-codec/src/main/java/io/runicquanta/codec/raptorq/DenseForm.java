@@ -35,11 +35,13 @@ import org.apache.arrow.memory.ArrowBuf;
  * <p>The dense route costs about (7 xtime passes + 4 reads per input) per output symbol, so it
  * grows as outputs x inputs, while the program's replay grows with its operation count (about 20
  * per source symbol plus the HDPC work). {@link #cheaper} compares the two in one unit (half a pass
- * of XOR over T bytes; weights per operation in {@link #replayCost}); measured on the development
- * VM at 10% repair or loss, its choice was the faster route at every K tried (T = 65532: K = 10 to
- * 257, dense up to K = 120; T = 1280: K = 5 to 820, dense up to K = 80). The matrix takes (slots + 7 + w) x w
- * bytes off heap, from the same memory source as the workspace. Stateless apart from the per-thread
- * scratch of {@link Combiner}; thread safe.
+ * of XOR over T bytes; weights per operation in {@link #replayCost}). Measured on the development
+ * VM at 10% repair or loss, forced both ways: away from the crossover its choice was the faster
+ * route in every run (T = 65532: dense for K = 10 to 50, the replay for K = 160 and 257; T = 1280:
+ * dense for K = 10 to 50, the replay for K = 120 to 820); near it (K = 80 at T = 1280, 100 to 120
+ * at T = 65532) the two are within the noise of a loaded machine. The matrix takes (slots + 7 + w)
+ * x w bytes off heap, from the same memory source as the workspace. Stateless apart from the
+ * per-thread scratch of {@link Combiner}; thread safe.
  */
 final class DenseForm {
   private DenseForm() {}
