@@ -302,6 +302,9 @@ final class PlanBuilder {
     }
   }
 
+  /** OP_FMA, OP_MULCOPY and OP_SCALE operations emitted (before pruning): see SymbolProgram. */
+  private int heavyOps;
+
   private void emitFma(int c, int src, int dst) {
     materialize(src);
     materialize(dst);
@@ -318,6 +321,7 @@ final class PlanBuilder {
     } else {
       out.add(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
     }
+    heavyOps++;
   }
 
   /**
@@ -359,6 +363,7 @@ final class PlanBuilder {
       return;
     }
     out.add(SymbolProgram.encode(SymbolProgram.OP_SCALE, c, 0, dst));
+    heavyOps++;
   }
 
   private void emitLoad(int t, int dst) {
@@ -845,8 +850,8 @@ final class PlanBuilder {
       }
     }
     Result res = new Result();
-    res.program =
-        new SymbolProgram(prune(live), slots, s, h, Arrays.copyOf(coefs, coefCount * h));
+    res.program = new SymbolProgram(
+        prune(live), slots, s, h, Arrays.copyOf(coefs, coefCount * h), heavyOps);
     res.colToSlot = colToSlot;
     res.slots = slots;
     res.inactive = u;

@@ -6,6 +6,10 @@ import org.apache.arrow.memory.BufferAllocator;
 /**
  * Recovers a source block (or sub-block) by replaying a {@link DecodingPlan}. Stateless and thread
  * safe (each call uses its own scratch buffer).
+ *
+ * <p>For small blocks the missing source symbols are instead written directly as GF(256)
+ * combinations of the received symbols ({@link DenseForm}), when the plan's dense form plus those
+ * combinations cost less than replaying the plan over T-byte symbols; the result is the same.
  */
 public final class SourceBlockDecoder {
   private SourceBlockDecoder() {}
@@ -57,6 +61,19 @@ public final class SourceBlockDecoder {
       long offset,
       ArrowBuf dst,
       long dstOffset) {
+    decode(allocator, plan, symbolSize, received, offset, dst, dstOffset, DenseForm.DEFAULT_MODE);
+  }
+
+  /** With the route forced or chosen ({@link DenseForm#AUTO}, ON, OFF); package-private for tests. */
+  static void decode(
+      WorkspacePool.Source allocator,
+      DecodingPlan plan,
+      int symbolSize,
+      ArrowBuf received,
+      long offset,
+      ArrowBuf dst,
+      long dstOffset,
+      int mode) {
     if (plan == null) {
       throw new IllegalArgumentException("plan is null");
     }
@@ -75,6 +92,16 @@ public final class SourceBlockDecoder {
       return;
     }
     java.util.List<ArrowBuf> bufs = new java.util.ArrayList<>(4);
+    if (mode != DenseForm.OFF && useDense(plan, symbolSize, mode)) {
+      try {
+        decodeDense(allocator, plan, symbolSize, in, out, bufs);
+      } finally {
+        for (ArrowBuf b : bufs) {
+          allocator.give(b);
+        }
+      }
+      return;
+    }
     try {
       // In pieces of at most 16 MiB: see Tiling (fresh mappings of large buffers are slow).
       Tiling ws = Tiling.allocate(allocator, plan.slots(), symbolSize, bufs);
@@ -106,6 +133,51 @@ public final class SourceBlockDecoder {
       for (ArrowBuf b : bufs) {
         allocator.give(b);
       }
+    }
+  }
+
+  /** Whether the dense route costs less (see {@link DenseForm}); always for ON. */
+  static boolean useDense(DecodingPlan plan, int symbolSize, int mode) {
+    if (mode == DenseForm.ON) {
+      return true;
+    }
+    int missing = plan.missStart().length - 1;
+    return DenseForm.cheaper(plan.program(), plan.receivedCount(), missing, symbolSize,
+        2L * plan.missSlots().length);
+  }
+
+  /**
+   * Copies the received source symbols and writes each missing one as its combination of the
+   * received symbols: coefficients = XOR of the dense-form rows of the slots the plan would XOR.
+   */
+  private static void decodeDense(
+      WorkspacePool.Source allocator, DecodingPlan plan, int symbolSize, long in, long out,
+      java.util.List<ArrowBuf> bufs) {
+    int k = plan.sourceSymbols();
+    int n = plan.receivedCount();
+    long dense = DenseForm.compute(allocator, plan.program(), n, bufs);
+    int[] sourceIndex = plan.sourceIndex();
+    int[] ms = plan.missStart();
+    int[] slots = plan.missSlots();
+    DenseForm.Combiner c = DenseForm.combiner();
+    int mi = 0;
+    for (int e = 0; e < k; e++) {
+      long d = out + (long) e * symbolSize;
+      int si = sourceIndex[e];
+      if (si >= 0) {
+        SymbolOps.copy(in + (long) si * symbolSize, d, symbolSize);
+        continue;
+      }
+      c.reset();
+      byte[] co = c.coefs(n);
+      for (int q = ms[mi]; q < ms[mi + 1]; q++) {
+        DenseForm.xorRow(dense + (long) slots[q] * n, co, n);
+      }
+      mi++;
+      for (int j = 0; j < n; j++) {
+        c.add(in + (long) j * symbolSize, co[j]);
+      }
+      c.writeTo(d, symbolSize);
     }
   }
 

@@ -46,8 +46,20 @@ final class SymbolProgram {
   final int hdpcCount;
   /** Coefficient vectors of OP_MULTI_FMA, hdpcCount bytes each. */
   final byte[] coefs;
+  /**
+   * At least the number of OP_FMA, OP_MULCOPY and OP_SCALE operations (the builder counts them as
+   * it emits them, before dropping dead ones): with {@link #coefs} (one vector per OP_MULTI_FMA
+   * emitted) it bounds the replay cost without a pass over the operations ({@link
+   * DenseForm#replayUpperBound}).
+   */
+  final int heavyOps;
 
   SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs) {
+    this(ops, slots, hdpcBase, hdpcCount, coefs, ops.length);
+  }
+
+  SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs, int heavyOps) {
+    this.heavyOps = heavyOps;
     this.ops = ops;
     this.slots = slots;
     this.hdpcBase = hdpcBase;

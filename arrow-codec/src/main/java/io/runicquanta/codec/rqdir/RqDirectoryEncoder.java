@@ -242,7 +242,7 @@ public final class RqDirectoryEncoder {
       if (have < len) {
         src.setZero(have, len - have);
       }
-      enc = SourceBlockEncoder.create(pool, plan, sub, src, 0);
+      enc = SourceBlockEncoder.create(pool, plan, sub, src, 0, Math.max(0, e - k));
     }
     int batch = Math.max(1, Math.min(e, BATCH_BYTES / sub));
     try (SourceBlockEncoder encoder = enc;
