@@ -195,6 +195,17 @@ import org.slf4j.LoggerFactory;
  * plan cache (concurrent maps) and the memory budget.
  */
 final class GridStore implements RqStore, AutoCloseable {
+
+  /** Repair symbols (ESI at least K) among a block's shards: what its encoder will be asked for. */
+  static int repairCount(int k, List<ShardLayout> shards) {
+    long n = 0;
+    for (ShardLayout sh : shards) {
+      long first = Math.max(sh.firstEsi(), k);
+      long end = (long) sh.firstEsi() + sh.esiCount();
+      n += Math.max(0, end - first);
+    }
+    return (int) Math.min(Integer.MAX_VALUE, n);
+  }
   private static final Logger LOG = LoggerFactory.getLogger(GridStore.class);
   /** Extra symbols read when repair symbols are needed. */
   static final int READ_MARGIN = 2;
@@ -598,7 +609,8 @@ final class GridStore implements RqStore, AutoCloseable {
           if (usePre) {
             enc = pre;
           } else if (whole == null) {
-            enc = SourceBlockEncoder.create(slot.pool(), plan(b.k()), t, data, oti.sourceBlockOffset(b.id()));
+            enc = SourceBlockEncoder.create(slot.pool(), plan(b.k()), t, data, oti.sourceBlockOffset(b.id()),
+                repairCount(b.k(), b.shards()));
           }
           tEnc = System.nanoTime();
           if (phases != null) {
@@ -1319,7 +1331,11 @@ final class GridStore implements RqStore, AutoCloseable {
             s.data.setZero(size, k * t - size);
           }
           long e0 = System.nanoTime();
-          enc = SourceBlockEncoder.create(s.pool(), plan((int) k), t, s.data, 0);
+          // the layout (hence the number of repair symbols) comes with the PutStart answer; until
+          // then assume as many repair symbols as source symbols plus margin (n shards on n - m
+          // units give about K * m / (n - m) + h), which leans towards replaying the plan, the
+          // route that costs the same whatever the number of repair symbols
+          enc = SourceBlockEncoder.create(s.pool(), plan((int) k), t, s.data, 0, (int) k + 6);
           phases.addAndGet(PH_ENCODER, System.nanoTime() - e0);
           long w0 = System.nanoTime();
           ObjectLayout l = join(put);
@@ -2199,7 +2215,11 @@ final class GridStore implements RqStore, AutoCloseable {
         Segment stg = wr.staging(need);
         ArrowBuf buf = stg.buffer();
         int[] crcs = new int[rs.getShardsCount()];
-        try (SourceBlockEncoder enc = SourceBlockEncoder.create(wr.pool(), plan(b.k()), t, c.buf(), c.off())) {
+        int repair = 0;
+        for (BufHandle h : rs.getShardsList()) {
+          repair += h.getEsiCount(); // fresh ESIs above every ESI the block used: all repair
+        }
+        try (SourceBlockEncoder enc = SourceBlockEncoder.create(wr.pool(), plan(b.k()), t, c.buf(), c.off(), repair)) {
           long off = 0;
           for (int i = 0; i < rs.getShardsCount(); i++) {
             BufHandle h = rs.getShards(i);
