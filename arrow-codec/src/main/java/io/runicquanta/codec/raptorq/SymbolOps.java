@@ -181,9 +181,24 @@ final class SymbolOps {
     long hBase = ws + prog.hdpcBase * stride;
     int h = prog.hdpcCount;
     int ltBase = prog.hdpcBase + h;
-    for (long op : ops) {
+    int nOps = ops.length;
+    for (int q = 0; q < nOps; q++) {
+      long op = ops[q];
       int code = SymbolProgram.opcode(op);
       long d = ws + SymbolProgram.dst(op) * stride;
+      if (code == SymbolProgram.OP_HDPC_STEP && q + 1 < nOps
+          && SymbolProgram.opcode(ops[q + 1]) == SymbolProgram.OP_HDPC_STEP
+          && SymbolProgram.dst(ops[q + 1]) == SymbolProgram.dst(op)) {
+        // Two consecutive steps of the recurrence in one pass over G (both sources in flight).
+        long op2 = ops[++q];
+        hdpcStep2(d, ws + SymbolProgram.src(op) * stride,
+            hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+            hBase + (SymbolProgram.coef(op) & 15) * stride,
+            ws + SymbolProgram.src(op2) * stride,
+            hBase + (SymbolProgram.coef(op2) >>> 4) * stride,
+            hBase + (SymbolProgram.coef(op2) & 15) * stride, len);
+        continue;
+      }
       switch (code) {
         case SymbolProgram.OP_XOR:
           xor(ws + SymbolProgram.src(op) * stride, d, len);
@@ -561,6 +576,27 @@ final class SymbolOps {
       U.putByte(g + i, (byte) v);
       U.putByte(a1 + i, (byte) (U.getByte(a1 + i) ^ v));
       U.putByte(a2 + i, (byte) (U.getByte(a2 + i) ^ v));
+    }
+  }
+
+  /**
+   * Two HDPC steps: g = alpha * g + z; a1 ^= g; a2 ^= g; then g = alpha * g + y; b1 ^= g; b2 ^= g.
+   * The accumulators of the two steps may coincide (each is read after the previous write).
+   */
+  static void hdpcStep2(long g, long z, long a1, long a2, long y, long b1, long b2, int len) {
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long v = Gf256.xtimeWord(U.getLong(g + i)) ^ U.getLong(z + i);
+      long w = Gf256.xtimeWord(v) ^ U.getLong(y + i);
+      U.putLong(g + i, w);
+      U.putLong(a1 + i, U.getLong(a1 + i) ^ v);
+      U.putLong(a2 + i, U.getLong(a2 + i) ^ v);
+      U.putLong(b1 + i, U.getLong(b1 + i) ^ w);
+      U.putLong(b2 + i, U.getLong(b2 + i) ^ w);
+    }
+    if (i < len) {
+      hdpcStep(g + i, z + i, a1 + i, a2 + i, len - i);
+      hdpcStep(g + i, y + i, b1 + i, b2 + i, len - i);
     }
   }
 
