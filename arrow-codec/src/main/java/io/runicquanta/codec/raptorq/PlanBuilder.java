@@ -884,14 +884,15 @@ final class PlanBuilder {
    */
   private int[] fuseXors(long[] ops) {
     int n = ops.length;
-    // Group index + 1 of the last group that read / wrote each slot, 0 for none.
+    // Group index + 1 of the last group that read each slot, 0 for none; of the last group that
+    // wrote it, negated unless that group is a sum (XOR, COPY or XOR_IN group) into the slot.
     int[] lastRead = pool.ints(23, slots);
     int[] lastWrite = pool.ints(24, slots);
-    int[] gHead = pool.intsRaw(25, n);
-    int[] gTail = pool.intsRaw(26, n);
-    int[] gCount = pool.intsRaw(27, n); // sources of a sum group, 0 for any other operation
-    int[] eSlot = pool.intsRaw(28, n);
-    int[] eNext = pool.intsRaw(29, n);
+    int[] gCount = pool.intsRaw(25, n); // sources of a sum group, 0 for any other operation
+    int[] gPos = pool.intsRaw(26, n);
+    int[] gOff = pool.intsRaw(27, n);
+    int[] eSlot = pool.intsRaw(28, n); // source entries in program order, and their group
+    int[] eGroup = pool.intsRaw(29, n);
     int ng = 0;
     int ne = 0;
     for (int q = 0; q < n; q++) {
@@ -901,13 +902,10 @@ final class PlanBuilder {
       int src = SymbolProgram.src(op);
       if (code == SymbolProgram.OP_XOR && src != d) {
         int g1 = lastWrite[d];
-        if (g1 > 0 && gCount[g1 - 1] > 0 && lastRead[d] <= g1 && lastWrite[src] < g1) {
-          int g = g1 - 1;
+        if (g1 > 0 && lastRead[d] <= g1 && Math.abs(lastWrite[src]) < g1) {
           eSlot[ne] = src;
-          eNext[ne] = -1;
-          eNext[gTail[g]] = ne;
-          gTail[g] = ne++;
-          gCount[g]++;
+          eGroup[ne++] = g1 - 1;
+          gCount[g1 - 1]++;
           if (lastRead[src] < g1) {
             lastRead[src] = g1;
           }
@@ -922,31 +920,31 @@ final class PlanBuilder {
         case SymbolProgram.OP_XOR:
         case SymbolProgram.OP_COPY:
         case SymbolProgram.OP_XOR_IN:
-          if (src != d) {
-            eSlot[ne] = src;
-            eNext[ne] = -1;
-            gHead[g] = ne;
-            gTail[g] = ne++;
-            gCount[g] = 1;
-          }
           lastRead[src] = g1;
           if (code == SymbolProgram.OP_XOR) {
             lastRead[d] = g1;
           }
-          lastWrite[d] = g1;
+          if (src != d) {
+            eSlot[ne] = src;
+            eGroup[ne++] = g;
+            gCount[g] = 1;
+            lastWrite[d] = g1;
+          } else {
+            lastWrite[d] = -g1;
+          }
           break;
         case SymbolProgram.OP_FMA:
           lastRead[src] = g1;
           lastRead[d] = g1;
-          lastWrite[d] = g1;
+          lastWrite[d] = -g1;
           break;
         case SymbolProgram.OP_MULCOPY:
           lastRead[src] = g1;
-          lastWrite[d] = g1;
+          lastWrite[d] = -g1;
           break;
         case SymbolProgram.OP_SCALE:
           lastRead[d] = g1;
-          lastWrite[d] = g1;
+          lastWrite[d] = -g1;
           break;
         case SymbolProgram.OP_HDPC_STEP:
         case SymbolProgram.OP_HDPC_STEP0: {
@@ -956,11 +954,11 @@ final class PlanBuilder {
           int a1 = s + (SymbolProgram.coef(op) >>> 4);
           int a2 = s + (SymbolProgram.coef(op) & 15);
           lastRead[d] = g1;
-          lastWrite[d] = g1;
+          lastWrite[d] = -g1;
           lastRead[a1] = g1;
-          lastWrite[a1] = g1;
+          lastWrite[a1] = -g1;
           lastRead[a2] = g1;
-          lastWrite[a2] = g1;
+          lastWrite[a2] = -g1;
           break;
         }
         case SymbolProgram.OP_MULTI_FMA: {
@@ -969,18 +967,40 @@ final class PlanBuilder {
           for (int hh = 0; hh < h; hh++) {
             if (coefs[co + hh] != 0) {
               lastRead[s + hh] = g1;
-              lastWrite[s + hh] = g1;
+              lastWrite[s + hh] = -g1;
             }
           }
           break;
         }
         default: // LOAD, ZERO
-          lastWrite[d] = g1;
+          lastWrite[d] = -g1;
           break;
       }
     }
-    int[] lists = new int[ne + ng];
+    // Lay the source lists out group by group (a count, then the sources in program order).
     int nl = 0;
+    for (int g = 0; g < ng; g++) {
+      if (gCount[g] >= 2) {
+        gOff[g] = nl;
+        gPos[g] = nl + 1;
+        nl += gCount[g] + 1;
+      }
+    }
+    if (nl > SymbolProgram.MAX_SLOTS) { // 26-bit list offset; plans stay far below
+      throw new IllegalStateException("fused source lists too long: " + nl);
+    }
+    int[] lists = new int[nl];
+    for (int g = 0; g < ng; g++) {
+      if (gCount[g] >= 2) {
+        lists[gOff[g]] = gCount[g];
+      }
+    }
+    for (int e = 0; e < ne; e++) {
+      int g = eGroup[e];
+      if (gCount[g] >= 2) {
+        lists[gPos[g]++] = eSlot[e];
+      }
+    }
     int o = 0;
     for (int g = 0; g < ng; g++) {
       long op = ops[g];
@@ -988,22 +1008,14 @@ final class PlanBuilder {
         ops[o++] = op; // a lone operation stays as it was
         continue;
       }
-      if (nl >= SymbolProgram.MAX_SLOTS) { // 26-bit list offset; plans stay far below
-        throw new IllegalStateException("fused source lists too long: " + nl);
-      }
       int code = SymbolProgram.opcode(op);
       int mode = code == SymbolProgram.OP_XOR ? SymbolProgram.SUM_ACC
           : code == SymbolProgram.OP_COPY ? SymbolProgram.SUM_SET : SymbolProgram.SUM_IN;
-      int off = nl;
-      lists[nl++] = gCount[g];
-      for (int e = gHead[g]; e >= 0; e = eNext[e]) {
-        lists[nl++] = eSlot[e];
-      }
       ops[o++] = SymbolProgram.encode(
-          SymbolProgram.OP_XOR_MANY, mode, off, SymbolProgram.dst(op));
+          SymbolProgram.OP_XOR_MANY, mode, gOff[g], SymbolProgram.dst(op));
     }
     fusedCount = o;
-    return Arrays.copyOf(lists, nl);
+    return lists;
   }
 
   /** Backward liveness: drops operations whose destination is not read later. */
