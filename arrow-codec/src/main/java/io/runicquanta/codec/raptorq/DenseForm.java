@@ -94,7 +94,7 @@ final class DenseForm {
     int h = p.hdpcCount;
     byte[] coefs = p.coefs;
     for (long op : p.ops) {
-      c += opCost(op, h, coefs);
+      c += opCost(op, h, coefs, p.lists);
     }
     return c;
   }
@@ -102,17 +102,26 @@ final class DenseForm {
   /**
    * An upper bound of {@link #replayCost} without a pass over the operations: 5 per operation (the
    * most a light one costs), plus the most each fused multiply-add (14 + 8 H) and each table
-   * multiply or scale (40) can cost.
+   * multiply or scale (40) can cost, plus one per entry of the fused XORs' source lists (a fused
+   * XOR of n sources costs at most n + 3, see {@link #opCost}).
    */
   static long replayUpperBound(SymbolProgram p) {
     int h = p.hdpcCount;
     long mfma = h == 0 ? 0 : p.coefs.length / h;
-    return 5L * p.ops.length + (14L + 8L * h) * mfma + 40L * p.heavyOps;
+    return 5L * p.ops.length + (14L + 8L * h) * mfma + 40L * p.heavyOps + p.lists.length;
   }
 
   /** The cost of one operation (see {@link #replayCost}). */
-  static int opCost(long op, int h, byte[] coefs) {
+  static int opCost(long op, int h, byte[] coefs, int[] lists) {
     int code = SymbolProgram.opcode(op);
+    if (code == SymbolProgram.OP_XOR_MANY) {
+      // one pass over the destination per SymbolOps.SUM_MAX - 1 sources: each pass reads its
+      // sources and reads (except the first, unless accumulating) and writes the destination, in
+      // the unit of a plain XOR (3 symbol touches = 2)
+      int n = lists[SymbolProgram.src(op)];
+      int passes = Math.max(1, (n + SymbolOps.SUM_MAX - 2) / (SymbolOps.SUM_MAX - 1));
+      return (2 * n + 4 * passes + 2) / 3;
+    }
     int c = WEIGHT[code];
     // the rare fused operations add one per plane they XOR
     if (code == SymbolProgram.OP_MULTI_FMA) {

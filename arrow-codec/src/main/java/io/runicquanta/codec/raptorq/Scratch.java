@@ -18,7 +18,7 @@ final class Scratch {
   /** Arrays of more elements than this are not kept after use (allocated, then dropped). */
   private static final int MAX_KEEP = 1 << 22;
 
-  private final int[][] ints = new int[24][];
+  private final int[][] ints = new int[30][];
   private final long[][] longs = new long[4][];
   private final boolean[][] bools = new boolean[6][];
 

@@ -109,6 +109,7 @@ public final class SourceBlockDecoder {
       int[] ms = plan.missStart();
       int[] slots = plan.missSlots();
       int mi = 0;
+      long[] x = new long[SymbolOps.SUM_MAX];
       for (int e = 0; e < k; e++) {
         long d = out + (long) e * symbolSize;
         int si = sourceIndex[e];
@@ -123,10 +124,17 @@ public final class SourceBlockDecoder {
           int w = ws.width(i);
           long tb = ws.tileBase(i);
           long dd = d + ws.offset(i);
-          SymbolOps.xor3(tb + (long) slots[a] * w, tb + (long) slots[a + 1] * w, dd, w);
-          for (int q = a + 2; q < b; q++) {
-            SymbolOps.xor(tb + (long) slots[q] * w, dd, w);
+          // dd = the XOR of the slots, up to SUM_MAX operands per pass over dd.
+          int c = 0;
+          for (int q = a; q < b; q++) {
+            if (c == SymbolOps.SUM_MAX) {
+              SymbolOps.sum(dd, x, c, w);
+              x[0] = dd;
+              c = 1;
+            }
+            x[c++] = tb + (long) slots[q] * w;
           }
+          SymbolOps.sum(dd, x, c, w);
         }
       }
     } finally {

@@ -56,6 +56,9 @@ public final class SourceBlockEncoder implements AutoCloseable {
   private volatile boolean closed;
   /** Per thread: 6 ints of tuple, then up to 40 symbol indices. */
   private static final ThreadLocal<int[]> SCRATCH = ThreadLocal.withInitial(() -> new int[46]);
+  /** Per thread: operand addresses of one SymbolOps.sum pass. */
+  private static final ThreadLocal<long[]> ADDR =
+      ThreadLocal.withInitial(() -> new long[SymbolOps.SUM_MAX]);
 
   private SourceBlockEncoder(
       EncodingPlan plan, int symbolSize, WorkspacePool.Source memory,
@@ -310,14 +313,22 @@ public final class SourceBlockEncoder implements AutoCloseable {
   }
 
   private void writeCombination(Tiling t, int[] idx, int m, long address) {
+    long[] x = ADDR.get();
     for (int i = 0; i < t.tiles; i++) {
       int w = t.width(i);
       long tb = t.tileBase(i);
       long d = address + t.offset(i);
-      SymbolOps.xor3(tb + (long) colToSlot[idx[6]] * w, tb + (long) colToSlot[idx[7]] * w, d, w);
-      for (int q = 2; q < m; q++) {
-        SymbolOps.xor(tb + (long) colToSlot[idx[6 + q]] * w, d, w);
+      // d = the XOR of the m slots, up to SUM_MAX operands per pass over d.
+      int c = 0;
+      for (int q = 0; q < m; q++) {
+        if (c == SymbolOps.SUM_MAX) {
+          SymbolOps.sum(d, x, c, w);
+          x[0] = d;
+          c = 1;
+        }
+        x[c++] = tb + (long) colToSlot[idx[6 + q]] * w;
       }
+      SymbolOps.sum(d, x, c, w);
     }
   }
 

@@ -166,7 +166,7 @@ final class SymbolOps {
    * @param in address of input symbol 0 (inputs are {@code inStride} apart, untiled)
    */
   static void run(SymbolProgram prog, Tiling ws, long in, long inStride) {
-    long[] planeAddr = new long[8];
+    long[] planeAddr = new long[SUM_MAX];
     for (int i = 0; i < ws.tiles; i++) {
       int w = ws.width(i);
       runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride, planeAddr);
@@ -177,12 +177,28 @@ final class SymbolOps {
       SymbolProgram prog, long ws, long stride, int len, long in, long inStride,
       long[] planeAddr) {
     long[] ops = prog.ops;
+    int[] lists = prog.lists;
     long hBase = ws + prog.hdpcBase * stride;
     int h = prog.hdpcCount;
     int ltBase = prog.hdpcBase + h;
-    for (long op : ops) {
+    int nOps = ops.length;
+    for (int q = 0; q < nOps; q++) {
+      long op = ops[q];
       int code = SymbolProgram.opcode(op);
       long d = ws + SymbolProgram.dst(op) * stride;
+      if (code == SymbolProgram.OP_HDPC_STEP && q + 1 < nOps
+          && SymbolProgram.opcode(ops[q + 1]) == SymbolProgram.OP_HDPC_STEP
+          && SymbolProgram.dst(ops[q + 1]) == SymbolProgram.dst(op)) {
+        // Two consecutive steps of the recurrence in one pass over G (both sources in flight).
+        long op2 = ops[++q];
+        hdpcStep2(d, ws + SymbolProgram.src(op) * stride,
+            hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+            hBase + (SymbolProgram.coef(op) & 15) * stride,
+            ws + SymbolProgram.src(op2) * stride,
+            hBase + (SymbolProgram.coef(op2) >>> 4) * stride,
+            hBase + (SymbolProgram.coef(op2) & 15) * stride, len);
+        continue;
+      }
       switch (code) {
         case SymbolProgram.OP_XOR:
           xor(ws + SymbolProgram.src(op) * stride, d, len);
@@ -218,6 +234,14 @@ final class SymbolOps {
           hdpcStep0(d, hBase + (SymbolProgram.coef(op) >>> 4) * stride,
               hBase + (SymbolProgram.coef(op) & 15) * stride, len);
           break;
+        case SymbolProgram.OP_XOR_MANY: {
+          int mode = SymbolProgram.coef(op);
+          long first = mode == SymbolProgram.SUM_ACC ? d
+              : mode == SymbolProgram.SUM_IN
+                  ? in + (SymbolProgram.dst(op) - ltBase) * inStride : 0;
+          sumList(d, first, ws, stride, lists, SymbolProgram.src(op), planeAddr, len);
+          break;
+        }
         case SymbolProgram.OP_MULTI_FMA:
           multiFma(ws + SymbolProgram.src(op) * stride, hBase, stride,
               ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, planeAddr, len);
@@ -225,6 +249,108 @@ final class SymbolOps {
         default:
           throw new IllegalStateException("bad opcode " + code);
       }
+    }
+  }
+
+  /** Most operands one pass of {@link #sum} reads. */
+  static final int SUM_MAX = 8;
+
+  /**
+   * d = first ^ (the slots listed at lists[off + 1 .. off + n], n = lists[off]), first = 0 for
+   * none (it may be d itself: d ^= the slots). Up to {@link #SUM_MAX} operands per pass over d, so
+   * a run of n XORs into d costs about n / 7 loads and stores of d instead of n.
+   */
+  static void sumList(
+      long d, long first, long ws, long stride, int[] lists, int off, long[] x, int len) {
+    int n = lists[off];
+    int k = off + 1;
+    int end = k + n;
+    int c = 0;
+    if (first != 0) {
+      x[c++] = first;
+    }
+    while (k < end) {
+      while (c < SUM_MAX && k < end) {
+        x[c++] = ws + lists[k++] * stride;
+      }
+      sum(d, x, c, len);
+      x[0] = d;
+      c = 1;
+    }
+  }
+
+  /**
+   * d = x[0] ^ x[1] ^ ... ^ x[cnt - 1], len bytes, cnt in 0..{@link #SUM_MAX}; any operand may be
+   * d itself (each word is read from every operand before it is written).
+   */
+  static void sum(long d, long[] x, int cnt, int len) {
+    long x0 = cnt > 0 ? x[0] : 0;
+    long x1 = cnt > 1 ? x[1] : 0;
+    long x2 = cnt > 2 ? x[2] : 0;
+    long x3 = cnt > 3 ? x[3] : 0;
+    long x4 = cnt > 4 ? x[4] : 0;
+    long x5 = cnt > 5 ? x[5] : 0;
+    long x6 = cnt > 6 ? x[6] : 0;
+    long x7 = cnt > 7 ? x[7] : 0;
+    int i = 0;
+    int words = len & ~7;
+    switch (cnt) {
+      case 0:
+        zero(d, len);
+        return;
+      case 1:
+        if (x0 != d) {
+          copy(x0, d, len);
+        }
+        return;
+      case 2:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i));
+        }
+        break;
+      case 3:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i) ^ U.getLong(x2 + i));
+        }
+        break;
+      case 4:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i) ^ U.getLong(x2 + i)
+              ^ U.getLong(x3 + i));
+        }
+        break;
+      case 5:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i) ^ U.getLong(x2 + i)
+              ^ U.getLong(x3 + i) ^ U.getLong(x4 + i));
+        }
+        break;
+      case 6:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i) ^ U.getLong(x2 + i)
+              ^ U.getLong(x3 + i) ^ U.getLong(x4 + i) ^ U.getLong(x5 + i));
+        }
+        break;
+      case 7:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i) ^ U.getLong(x2 + i)
+              ^ U.getLong(x3 + i) ^ U.getLong(x4 + i) ^ U.getLong(x5 + i) ^ U.getLong(x6 + i));
+        }
+        break;
+      default:
+        for (; i < words; i += 8) {
+          U.putLong(d + i, U.getLong(x0 + i) ^ U.getLong(x1 + i) ^ U.getLong(x2 + i)
+              ^ U.getLong(x3 + i) ^ U.getLong(x4 + i) ^ U.getLong(x5 + i) ^ U.getLong(x6 + i)
+              ^ U.getLong(x7 + i));
+        }
+        break;
+    }
+    for (; i < len; i++) {
+      int v = 0;
+      for (int j = 0; j < cnt; j++) {
+        v ^= U.getByte(x[j] + i);
+      }
+      U.putByte(d + i, (byte) v);
     }
   }
 
@@ -450,6 +576,27 @@ final class SymbolOps {
       U.putByte(g + i, (byte) v);
       U.putByte(a1 + i, (byte) (U.getByte(a1 + i) ^ v));
       U.putByte(a2 + i, (byte) (U.getByte(a2 + i) ^ v));
+    }
+  }
+
+  /**
+   * Two HDPC steps: g = alpha * g + z; a1 ^= g; a2 ^= g; then g = alpha * g + y; b1 ^= g; b2 ^= g.
+   * The accumulators of the two steps may coincide (each is read after the previous write).
+   */
+  static void hdpcStep2(long g, long z, long a1, long a2, long y, long b1, long b2, int len) {
+    int i = 0;
+    for (; i + 8 <= len; i += 8) {
+      long v = Gf256.xtimeWord(U.getLong(g + i)) ^ U.getLong(z + i);
+      long w = Gf256.xtimeWord(v) ^ U.getLong(y + i);
+      U.putLong(g + i, w);
+      U.putLong(a1 + i, U.getLong(a1 + i) ^ v);
+      U.putLong(a2 + i, U.getLong(a2 + i) ^ v);
+      U.putLong(b1 + i, U.getLong(b1 + i) ^ w);
+      U.putLong(b2 + i, U.getLong(b2 + i) ^ w);
+    }
+    if (i < len) {
+      hdpcStep(g + i, z + i, a1 + i, a2 + i, len - i);
+      hdpcStep(g + i, y + i, b1 + i, b2 + i, len - i);
     }
   }
 

@@ -33,6 +33,16 @@ final class SymbolProgram {
    * symbol and XORed in one pass (the input of LT row t sits in slot S + H + t).
    */
   static final int OP_XOR_IN = 11;
+  /**
+   * A run of XORs into one destination in one pass (see PlanBuilder#fuseXors): n = lists[src],
+   * sources lists[src + 1 .. src + n]; coef = {@link #SUM_ACC}: dst ^= sources; {@link #SUM_SET}:
+   * dst = sources; {@link #SUM_IN}: dst = input[dst - (hdpcBase + hdpcCount)] ^ sources.
+   */
+  static final int OP_XOR_MANY = 12;
+
+  static final int SUM_ACC = 0;
+  static final int SUM_SET = 1;
+  static final int SUM_IN = 2;
 
   static final int MAX_SLOTS = 1 << 26;
   private static final long MASK26 = (1L << 26) - 1;
@@ -49,22 +59,26 @@ final class SymbolProgram {
   /**
    * At least the number of OP_FMA, OP_MULCOPY and OP_SCALE operations (the builder counts them as
    * it emits them, before dropping dead ones): with {@link #coefs} (one vector per OP_MULTI_FMA
-   * emitted) it bounds the replay cost without a pass over the operations ({@link
-   * DenseForm#replayUpperBound}).
+   * emitted) and {@link #lists} it bounds the replay cost without a pass over the operations
+   * ({@link DenseForm#replayUpperBound}).
    */
   final int heavyOps;
+  /** Source lists of OP_XOR_MANY: a count, then that many slots. */
+  final int[] lists;
 
   SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs) {
-    this(ops, slots, hdpcBase, hdpcCount, coefs, ops.length);
+    this(ops, slots, hdpcBase, hdpcCount, coefs, ops.length, new int[0]);
   }
 
-  SymbolProgram(long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs, int heavyOps) {
+  SymbolProgram(
+      long[] ops, int slots, int hdpcBase, int hdpcCount, byte[] coefs, int heavyOps, int[] lists) {
     this.heavyOps = heavyOps;
     this.ops = ops;
     this.slots = slots;
     this.hdpcBase = hdpcBase;
     this.hdpcCount = hdpcCount;
     this.coefs = coefs;
+    this.lists = lists;
   }
 
   static long encode(int opcode, int coef, int src, int dst) {
@@ -98,7 +112,7 @@ final class SymbolProgram {
 
   /** Approximate heap footprint in bytes. */
   long heapBytes() {
-    return 32L + 8L * ops.length + coefs.length;
+    return 48L + 8L * ops.length + coefs.length + 4L * lists.length;
   }
 
   /**
