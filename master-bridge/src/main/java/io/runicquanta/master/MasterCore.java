@@ -1486,6 +1486,48 @@ final class MasterCore implements AutoCloseable {
     }
   }
 
+  /**
+   * RepairEnd or RepairRevoke of a repair whose object was removed while it was open: Remove kept
+   * the object's space (the repair's regions included) as a pending free until the repair's
+   * deadline, because the repairer might still write. A repairer calls RepairEnd or RepairRevoke
+   * only once it no longer writes, so from now on the space waits only for readers (every reader
+   * lease ends before now + the read lease) and for other repairs of the object still open. Without
+   * this the space stayed held for the whole repair lease (the plugin's stashLeaseMillis, 10 min by
+   * default). Lock held; does nothing if no pending free holds repair {@code id}.
+   */
+  private void endRemovedRepair(String key, int block, String id) {
+    if (id.isEmpty() || objs.get(key) != null) {
+      return;
+    }
+    long now = clock.getAsLong();
+    boolean found = false;
+    for (Map.Entry<String, PendingFree> e : pendingFrees.entrySet()) {
+      ReclaimRecord r = e.getValue().record();
+      if (!r.key().equals(key)) {
+        continue;
+      }
+      ReplicaInfo stored = parse(r.layout());
+      int bi = blockIndex(stored, block);
+      if (bi < 0 || !stored.getBlocks(bi).getRepairId().equals(id)) {
+        continue;
+      }
+      found = true;
+      long until = now + cfg.readLeaseMillis();
+      for (BlockPlacement b : stored.getBlocksList()) {
+        if (b.getBlockId() != block && !b.getRepairId().isEmpty()) {
+          until = Math.max(until, b.getRepairDeadlineUnixMs());
+        }
+      }
+      if (until < e.getValue().until()) {
+        e.setValue(new PendingFree(until, r));
+      }
+    }
+    if (found) {
+      openRepairs.remove(repairKey(key, block));
+      endRepairLease(key);
+    }
+  }
+
   private static BlockPlacement.Builder clearRepair(BlockPlacement.Builder b) {
     return b.clearRepairShards().clearRepairId().clearRepairDeadlineUnixMs().clearRepairReplaces();
   }
@@ -1804,6 +1846,7 @@ final class MasterCore implements AutoCloseable {
       try {
         c = checkRepair(key, block, id, "end");
       } catch (MasterException e) {
+        endRemovedRepair(key, block, id);
         return failAfter(dep(key), e);
       }
       BlockPlacement b = c.stored().getBlocks(c.bi());
@@ -1878,6 +1921,7 @@ final class MasterCore implements AutoCloseable {
       try {
         c = checkRepair(key, block, id, "revoke");
       } catch (MasterException e) {
+        endRemovedRepair(key, block, id);
         return failAfter(dep(key), e);
       }
       dropRepair(key, c.rec(), c.stored(), c.bi());

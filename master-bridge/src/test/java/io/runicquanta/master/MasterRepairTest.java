@@ -297,6 +297,56 @@ class MasterRepairTest {
     assertEquals(List.of(), grid.core().checkConsistency());
   }
 
+  private Map<String, Long> freeBytes() {
+    Map<String, Long> out = new HashMap<>();
+    for (ListSegmentsResponse.Item it :
+        c.call(s -> s.listSegments(ListSegmentsRequest.getDefaultInstance())).getSegmentsList()) {
+      if (!it.getLost()) {
+        out.put(it.getSegment().getName(), it.getFreeBytes());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Remove of an object under repair parks its space (the repair's regions included) until the
+   * repair's lease ends, since the repairer may still write; once the repairer reports back
+   * (RepairEnd or RepairRevoke, both NOT_FOUND now) it no longer writes, so the space must come
+   * back after the read lease, not after the (here 10 minute) repair lease.
+   */
+  @Test
+  void spaceOfAnObjectRemovedUnderRepairComesBackWhenTheRepairerReportsBack() {
+    Map<String, Long> empty = freeBytes();
+    for (boolean viaEnd : new boolean[] {true, false}) {
+      String key = "heal/removed-" + viaEnd;
+      ObjectLayout l = c.putStart(key, 300_000, 1, 1 << 20, T);
+      c.putEnd(key, MasterServiceTest.crcs(l));
+      // a shard to repair: one reported corrupt (no node needs to leave)
+      BufHandle h0 = replica(key).getBlocks(0).getShards(0);
+      assertTrue(report(key, 0, h0));
+      RepairStartRequest.Builder b = RepairStartRequest.newBuilder().setKey(key).setBlockId(0)
+          .setLeaseMs(600_000).addLostShards(0);
+      RepairStartResponse rep = c.call(s -> s.repairStart(b.build()));
+      assertTrue(rep.getShardsCount() > 0);
+      c.call(s -> s.remove(RemoveRequest.newBuilder().setKey(key).build()));
+      assertFalse(freeBytes().equals(empty), "space kept while the repairer may write");
+      if (viaEnd) {
+        assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> end(key, 0, rep, 1)));
+      } else {
+        assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> c.call(s -> s.repairRevoke(
+            RepairRevokeRequest.newBuilder().setKey(key).setBlockId(0).setRepairId(rep.getRepairId())
+                .build()))));
+      }
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (!freeBytes().equals(empty)) {
+        assertTrue(System.nanoTime() < deadline, (viaEnd ? "RepairEnd" : "RepairRevoke")
+            + " after Remove: space not back in 20 s (read lease 0.5 s): " + freeBytes() + " vs " + empty);
+        TestGrid.sleep(50);
+      }
+      assertEquals(List.of(), grid.core().checkConsistency());
+    }
+  }
+
   private boolean report(String key, int block, BufHandle h) {
     return c.call(s -> s.reportCorrupt(ReportCorruptRequest.newBuilder().setKey(key).setBlockId(block)
         .setSegmentName(h.getSegmentName()).setOffset(h.getOffset()).setReason("test").build()))
