@@ -124,17 +124,7 @@ public final class SourceBlockDecoder {
           int w = ws.width(i);
           long tb = ws.tileBase(i);
           long dd = d + ws.offset(i);
-          // dd = the XOR of the slots, up to SUM_MAX operands per pass over dd.
-          int c = 0;
-          for (int q = a; q < b; q++) {
-            if (c == SymbolOps.SUM_MAX) {
-              SymbolOps.sum(dd, x, c, w);
-              x[0] = dd;
-              c = 1;
-            }
-            x[c++] = tb + (long) slots[q] * w;
-          }
-          SymbolOps.sum(dd, x, c, w);
+          SymbolOps.sumSlots(dd, 0, tb, w, slots, a, b, x, w);
         }
       }
     } finally {

@@ -314,21 +314,12 @@ public final class SourceBlockEncoder implements AutoCloseable {
 
   private void writeCombination(Tiling t, int[] idx, int m, long address) {
     long[] x = ADDR.get();
+    for (int q = 0; q < m; q++) {
+      idx[6 + q] = colToSlot[idx[6 + q]]; // columns to workspace slots, in place
+    }
     for (int i = 0; i < t.tiles; i++) {
       int w = t.width(i);
-      long tb = t.tileBase(i);
-      long d = address + t.offset(i);
-      // d = the XOR of the m slots, up to SUM_MAX operands per pass over d.
-      int c = 0;
-      for (int q = 0; q < m; q++) {
-        if (c == SymbolOps.SUM_MAX) {
-          SymbolOps.sum(d, x, c, w);
-          x[0] = d;
-          c = 1;
-        }
-        x[c++] = tb + (long) colToSlot[idx[6 + q]] * w;
-      }
-      SymbolOps.sum(d, x, c, w);
+      SymbolOps.sumSlots(address + t.offset(i), 0, t.tileBase(i), w, idx, 6, 6 + m, x, w);
     }
   }
 

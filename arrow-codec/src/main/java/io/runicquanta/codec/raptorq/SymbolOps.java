@@ -262,21 +262,29 @@ final class SymbolOps {
    */
   static void sumList(
       long d, long first, long ws, long stride, int[] lists, int off, long[] x, int len) {
-    int n = lists[off];
-    int k = off + 1;
-    int end = k + n;
+    sumSlots(d, first, ws, stride, lists, off + 1, off + 1 + lists[off], x, len);
+  }
+
+  /**
+   * d = first ^ (the XOR of slots[from .. to-1], slot s at base + s * stride), first = 0 for none
+   * (it may be d itself); no operand at all zeroes d. Up to {@link #SUM_MAX} operands per pass over
+   * d; {@code x} is scratch of SUM_MAX addresses.
+   */
+  static void sumSlots(
+      long d, long first, long base, long stride, int[] slots, int from, int to, long[] x, int len) {
     int c = 0;
     if (first != 0) {
       x[c++] = first;
     }
-    while (k < end) {
-      while (c < SUM_MAX && k < end) {
-        x[c++] = ws + lists[k++] * stride;
+    int k = from;
+    do {
+      while (c < SUM_MAX && k < to) {
+        x[c++] = base + slots[k++] * stride;
       }
       sum(d, x, c, len);
       x[0] = d;
       c = 1;
-    }
+    } while (k < to);
   }
 
   /**
