@@ -88,7 +88,10 @@ import org.slf4j.LoggerFactory;
  *       does not know by treating every object as leased until one read lease after it started
  *       ({@code leaseFloor}), which is conservative: space is freed later, never earlier. The
  *       lease is taken under the same lock under which Remove decides whether to defer the free,
- *       so a reader that saw an object always holds a lease that Remove sees.
+ *       so a reader that saw an object always holds a lease that Remove sees. A pending free
+ *       read back from the caches also waits for the deadline of every repair its object still
+ *       had open (the layout in the stored record carries them; a repairer that reported back
+ *       after the Remove clears its deadline there), since a repairer may still write.
  * </ul>
  *
  * No entry processors, no pessimistic locks and no reads from the caches on the hot path. The cost
@@ -286,7 +289,7 @@ final class MasterCore implements AutoCloseable {
       try (QueryCursor<Cache.Entry<String, ReclaimRecord>> c = reclaim.query(new ScanQuery<>())) {
         for (Cache.Entry<String, ReclaimRecord> e : c) {
           reserveAll(e.getValue().key(), e.getValue().layout());
-          pendingFrees.put(e.getKey(), new PendingFree(leaseFloor, e.getValue()));
+          pendingFrees.put(e.getKey(), new PendingFree(rebuiltFreeUntil(e.getValue()), e.getValue()));
           frees++;
         }
       }
@@ -294,6 +297,23 @@ final class MasterCore implements AutoCloseable {
     LOG.info(
         "master state rebuilt: {} segments, {} objects, {} pending frees, {} open puts",
         segs.size(), objs.size(), frees, pendingPuts.size());
+  }
+
+  /**
+   * When a pending free read back from the caches may be released: after every reader lease the
+   * old master may have granted ({@code leaseFloor}) and after the deadline of every repair the
+   * removed object still had open, because its repairer may still write into the repair's regions
+   * (a repair that reported back after the Remove has its deadline cleared in the stored record,
+   * see {@link #endRemovedRepair}).
+   */
+  private long rebuiltFreeUntil(ReclaimRecord r) {
+    long until = leaseFloor;
+    for (BlockPlacement b : parse(r.layout()).getBlocksList()) {
+      if (!b.getRepairId().isEmpty()) {
+        until = Math.max(until, b.getRepairDeadlineUnixMs());
+      }
+    }
+    return until;
   }
 
   private void reserveAll(String key, byte[] layout) {
@@ -1514,12 +1534,21 @@ final class MasterCore implements AutoCloseable {
       found = true;
       long until = now + cfg.readLeaseMillis();
       for (BlockPlacement b : stored.getBlocksList()) {
-        if (b.getBlockId() != block && !b.getRepairId().isEmpty()) {
+        if (b.getBlockId() != block && !b.getRepairId().isEmpty() && b.getRepairDeadlineUnixMs() > 0) {
           until = Math.max(until, b.getRepairDeadlineUnixMs());
         }
       }
-      if (until < e.getValue().until()) {
-        e.setValue(new PendingFree(until, r));
+      if (stored.getBlocks(bi).getRepairDeadlineUnixMs() > 0) {
+        // Stored too, so that a master rebuilt from the caches does not wait for this repair's
+        // deadline again: the id stays (a repeated report still matches), the regions stay (they
+        // are freed with the rest), only the deadline goes.
+        ReclaimRecord nr = new ReclaimRecord(r.key(), stored.toBuilder().setBlocks(bi,
+            stored.getBlocks(bi).toBuilder().clearRepairDeadlineUnixMs()).build().toByteArray());
+        putReclaim(e.getKey(), nr);
+        r = nr;
+      }
+      if (until < e.getValue().until() || r != e.getValue().record()) {
+        e.setValue(new PendingFree(Math.min(until, e.getValue().until()), r));
       }
     }
     if (found) {

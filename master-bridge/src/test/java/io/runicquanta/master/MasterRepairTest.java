@@ -347,6 +347,62 @@ class MasterRepairTest {
     }
   }
 
+  /**
+   * The same after a failover: a master rebuilt from the caches must keep the space of an object
+   * removed under repair until the repair's deadline (its repairer may still write), not only one
+   * read lease; and a repair that reported back before the failover must not hold the space again
+   * (the stored pending free forgets its deadline). The object has two blocks under repair; block
+   * 0's repairer reports back, then the master restarts from the caches, then block 1's repairer
+   * reports back: the space must come back one read lease later, not after block 0's 10-minute
+   * deadline.
+   */
+  @Test
+  void aMasterRebuiltFromTheCachesKeepsTheSpaceOfAnObjectRemovedUnderRepairUntilItsRepairersReport()
+      throws Exception {
+    Map<String, Long> empty = freeBytes();
+    String key = "heal/removed-failover";
+    ObjectLayout l = c.putStart(key, 2 * MIB + 1000, 1, 1 << 20, T);
+    c.putEnd(key, MasterServiceTest.crcs(l));
+    RepairStartResponse[] reps = new RepairStartResponse[2];
+    for (int block = 0; block < 2; block++) {
+      BufHandle h = replica(key).getBlocks(block).getShards(0);
+      assertTrue(report(key, block, h));
+      RepairStartRequest.Builder b = RepairStartRequest.newBuilder().setKey(key).setBlockId(block)
+          .setLeaseMs(600_000).addLostShards(0);
+      reps[block] = c.call(s -> s.repairStart(b.build()));
+      assertTrue(reps[block].getShardsCount() > 0);
+    }
+    c.call(s -> s.remove(RemoveRequest.newBuilder().setKey(key).build()));
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> end(key, 0, reps[0], 1)));
+    Map<String, Long> held = freeBytes();
+    assertFalse(held.equals(empty), "space kept while block 1's repairer may write");
+
+    // restart the master from the caches: every commit attempt of the next batch fails
+    MasterCore old = grid.core();
+    old.failCommits(MasterCore.COMMIT_ATTEMPTS, new org.apache.ignite.IgniteException("injected"));
+    assertEquals(Status.Code.UNAVAILABLE, MasterServiceTest.code(() -> c.stub().putStart(
+        io.runicquanta.master.proto.PutStartRequest.newBuilder().setKey("heal/never").setSize(20_000)
+            .setRedundancy(io.runicquanta.master.proto.Redundancy.newBuilder().setLossTolerance(1)
+                .setBlockSize(8192).setSymbolSize(256)).build())));
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (grid.core() == old) {
+      assertTrue(System.nanoTime() < deadline, "the master did not restart after a failed commit");
+      TestGrid.sleep(20);
+    }
+    // four read leases later the rebuilt master still holds it: block 1's repairer may write
+    TestGrid.sleep(2_000);
+    assertEquals(held, freeBytes(), "a rebuilt master freed the space of a repair still open");
+
+    assertEquals(Status.Code.NOT_FOUND, MasterServiceTest.code(() -> end(key, 1, reps[1], 1)));
+    deadline = System.nanoTime() + 20_000_000_000L;
+    while (!freeBytes().equals(empty)) {
+      assertTrue(System.nanoTime() < deadline, "both repairers reported back, but the rebuilt"
+          + " master did not free the space in 20 s (read lease 0.5 s): " + freeBytes() + " vs " + empty);
+      TestGrid.sleep(50);
+    }
+    assertEquals(List.of(), grid.core().checkConsistency());
+  }
+
   private boolean report(String key, int block, BufHandle h) {
     return c.call(s -> s.reportCorrupt(ReportCorruptRequest.newBuilder().setKey(key).setBlockId(block)
         .setSegmentName(h.getSegmentName()).setOffset(h.getOffset()).setReason("test").build()))
