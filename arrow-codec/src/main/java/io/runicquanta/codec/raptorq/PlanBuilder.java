@@ -854,12 +854,16 @@ final class PlanBuilder {
       }
     }
     Result res = new Result();
-    long[] ops = prune(live);
+    // Both passes compact the recorded operations in place (the builder's pooled array): only the
+    // final program is allocated.
+    long[] raw = out.raw();
+    int kept = prune(live);
     int[] lists = new int[0];
     if (fuse) {
-      lists = fuseXors(ops);
-      ops = Arrays.copyOf(ops, fusedCount);
+      lists = fuseXors(raw, kept);
+      kept = fusedCount;
     }
+    long[] ops = Arrays.copyOf(raw, kept);
     res.program = new SymbolProgram(
         ops, slots, s, h, Arrays.copyOf(coefs, coefCount * h), heavyOps, lists);
     res.colToSlot = colToSlot;
@@ -875,7 +879,7 @@ final class PlanBuilder {
 
   /**
    * Groups XORs into one destination into a single {@code OP_XOR_MANY} (see SymbolOps#sumList),
-   * compacting {@code ops} in place ({@link #fusedCount} operations remain); returns the source
+   * compacting the first n operations of {@code ops} in place ({@link #fusedCount} operations remain); returns the source
    * lists. One pass in program order: an XOR d ^= s joins the last operation that wrote d when that
    * was an XOR, COPY or XOR_IN group (which computes d as a sum) and nothing since then read d or
    * wrote s, so moving the XOR back to that group changes no value any operation reads (XOR being
@@ -887,8 +891,7 @@ final class PlanBuilder {
    * that happens once per {@link SymbolOps#SUM_MAX} - 1 sources, which halves the symbol loads and
    * stores of the XORs (40,630 to 19,312 per replay). The result is the same octet for octet.
    */
-  private int[] fuseXors(long[] ops) {
-    int n = ops.length;
+  private int[] fuseXors(long[] ops, int n) {
     // Group index + 1 of the last group that read each slot, 0 for none; of the last group that
     // wrote it, negated unless that group is a sum (XOR, COPY or XOR_IN group) into the slot.
     int[] lastRead = pool.ints(23, slots);
@@ -1023,11 +1026,13 @@ final class PlanBuilder {
     return lists;
   }
 
-  /** Backward liveness: drops operations whose destination is not read later. */
-  private long[] prune(boolean[] live) {
+  /**
+   * Backward liveness: drops operations whose destination is not read later, compacting the kept
+   * ones (in order) to the front of the builder's array; returns how many were kept.
+   */
+  private int prune(boolean[] live) {
     int total = out.size();
     long[] ops = out.raw();
-    int nk = 0;
     for (int q = total - 1; q >= 0; q--) {
       long op = ops[q];
       ops[q] = 0; // opcode 0: dropped, unless kept below
@@ -1045,7 +1050,6 @@ final class PlanBuilder {
           continue;
         }
         ops[q] = op;
-        nk++;
         for (int hh = 0; hh < h; hh++) {
           if (coefs[co + hh] != 0) {
             live[s + hh] = true;
@@ -1061,7 +1065,6 @@ final class PlanBuilder {
           continue;
         }
         ops[q] = op;
-        nk++;
         live[dst] = true;
         live[a1] = true;
         live[a2] = true;
@@ -1074,7 +1077,6 @@ final class PlanBuilder {
         continue;
       }
       ops[q] = op;
-        nk++;
       switch (SymbolProgram.opcode(op)) {
         case SymbolProgram.OP_XOR:
         case SymbolProgram.OP_FMA:
@@ -1094,15 +1096,14 @@ final class PlanBuilder {
           break;
       }
     }
-    long[] res = new long[nk];
     int o = 0;
     for (int q = 0; q < total; q++) {
       if (ops[q] != 0) {
-        res[o++] = ops[q];
+        ops[o++] = ops[q]; // o <= q: in place
       }
     }
     pool.keepLongs(0, ops);
-    return res;
+    return o;
   }
 
   private static void unlink(int r, int d, int[] head, int[] next, int[] prev) {

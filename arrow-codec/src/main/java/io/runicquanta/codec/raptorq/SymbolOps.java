@@ -112,9 +112,10 @@ final class SymbolOps {
 
   /**
    * dst = c * dst, with the planes of {@link #multiFma} (scratch of 7 x min(len, PLANE_CHUNK)
-   * bytes at {@code planes}) instead of a table lookup per octet.
+   * bytes at {@code planes}) instead of a table lookup per octet; {@code addr} and {@code x} are
+   * scratch of {@link #SUM_MAX} addresses each.
    */
-  static void scale(int c, long dst, long planes, long[] addr, int len) {
+  static void scale(int c, long dst, long planes, long[] addr, long[] x, int len) {
     if (c == 2 || c == 1) {
       scale(c, dst, len);
       return;
@@ -129,12 +130,12 @@ final class SymbolOps {
       }
       buildPlanes(d, addr, n);
       if ((c & 1) != 0) {
-        combinePlanes(c & ~1, addr, d, n); // d = d ^ (other terms)
+        combinePlanes(c & ~1, addr, x, d, n); // d = d ^ (other terms)
       } else {
         int low = Integer.numberOfTrailingZeros(c);
         copy(addr[low], d, n);
         if ((c & ~(1 << low)) != 0) {
-          combinePlanes(c & ~(1 << low), addr, d, n);
+          combinePlanes(c & ~(1 << low), addr, x, d, n);
         }
       }
     }
@@ -167,15 +168,16 @@ final class SymbolOps {
    */
   static void run(SymbolProgram prog, Tiling ws, long in, long inStride) {
     long[] planeAddr = new long[SUM_MAX];
+    long[] sumAddr = new long[SUM_MAX];
     for (int i = 0; i < ws.tiles; i++) {
       int w = ws.width(i);
-      runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride, planeAddr);
+      runStripe(prog, ws.tileBase(i), w, w, in + ws.offset(i), inStride, planeAddr, sumAddr);
     }
   }
 
   private static void runStripe(
       SymbolProgram prog, long ws, long stride, int len, long in, long inStride,
-      long[] planeAddr) {
+      long[] planeAddr, long[] sumAddr) {
     long[] ops = prog.ops;
     int[] lists = prog.lists;
     long hBase = ws + prog.hdpcBase * stride;
@@ -213,7 +215,7 @@ final class SymbolOps {
           mulCopy(SymbolProgram.coef(op), ws + SymbolProgram.src(op) * stride, d, len);
           break;
         case SymbolProgram.OP_SCALE:
-          scale(SymbolProgram.coef(op), d, ws + prog.slots * stride, planeAddr, len);
+          scale(SymbolProgram.coef(op), d, ws + prog.slots * stride, planeAddr, sumAddr, len);
           break;
         case SymbolProgram.OP_LOAD:
           copy(in + SymbolProgram.src(op) * inStride, d, len);
@@ -244,7 +246,8 @@ final class SymbolOps {
         }
         case SymbolProgram.OP_MULTI_FMA:
           multiFma(ws + SymbolProgram.src(op) * stride, hBase, stride,
-              ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, planeAddr, len);
+              ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, planeAddr, sumAddr,
+              len);
           break;
         default:
           throw new IllegalStateException("bad opcode " + code);
@@ -376,7 +379,7 @@ final class SymbolOps {
    */
   static void multiFma(
       long src, long hBase, long stride, long planes, byte[] coefs, int co, int h, long[] addr,
-      int len) {
+      long[] x, int len) {
     int pitch = Math.min(PLANE_CHUNK, len);
     for (int off = 0; off < len; off += pitch) {
       int n = Math.min(pitch, len - off);
@@ -389,7 +392,7 @@ final class SymbolOps {
       for (int j = 0; j < h; j++) {
         int c = coefs[co + j] & 0xFF;
         if (c != 0) {
-          combinePlanes(c, addr, hBase + j * stride + off, n);
+          combinePlanes(c, addr, x, hBase + j * stride + off, n);
         }
       }
     }
@@ -494,79 +497,30 @@ final class SymbolOps {
     }
   }
 
-  /** d ^= the XOR of the planes (addr[b]) selected by the bits b of c, n bytes. */
-  private static void combinePlanes(int c, long[] addr, long d, int n) {
-    int cnt = 0;
-    long a0 = 0;
-    long a1 = 0;
-    long a2 = 0;
-    long a3 = 0;
-    for (int b = 0; b < 8; b++) {
-      if (((c >>> b) & 1) == 0) {
-        continue;
-      }
-      switch (cnt) {
-        case 0: a0 = addr[b]; break;
-        case 1: a1 = addr[b]; break;
-        case 2: a2 = addr[b]; break;
-        case 3: a3 = addr[b]; break;
-        default:
-          break;
-      }
-      cnt++;
-    }
-    if (cnt <= 4) {
-      xorPlanes(d, a0, a1, a2, a3, cnt, n);
+  /**
+   * d ^= the XOR of the planes (addr[b]) selected by the bits b of c, n bytes: one pass over d for
+   * up to 7 planes ({@link #sum} with d as its first operand; x is scratch of {@link #SUM_MAX}
+   * addresses), two for c = 255. (Before, a coefficient with more than four bits set took one pass
+   * for four planes and then one more pass over d per further plane: 0.55 extra passes per
+   * product on average over all coefficients.)
+   */
+  private static void combinePlanes(int c, long[] addr, long[] x, long d, int n) {
+    if (Integer.bitCount(c) == 1) {
+      xor(addr[Integer.numberOfTrailingZeros(c)], d, n);
       return;
     }
-    // five or more bits: first four, then the rest
-    xorPlanes(d, a0, a1, a2, a3, 4, n);
-    int m = 0;
+    int cnt = 0;
+    x[cnt++] = d;
     for (int b = 0; b < 8; b++) {
-      if (((c >>> b) & 1) != 0 && m++ >= 4) {
-        xor(addr[b], d, n);
+      if (((c >>> b) & 1) != 0) {
+        if (cnt == SUM_MAX) {
+          sum(d, x, cnt, n);
+          cnt = 1; // x[0] is still d
+        }
+        x[cnt++] = addr[b];
       }
     }
-  }
-
-  /** d ^= a0 ^ ... (the first n of a0..a3), n in 1..4. */
-  private static void xorPlanes(long d, long a0, long a1, long a2, long a3, int n, int len) {
-    int i = 0;
-    switch (n) {
-      case 1:
-        xor(a0, d, len);
-        return;
-      case 2:
-        for (; i + 8 <= len; i += 8) {
-          U.putLong(d + i, U.getLong(d + i) ^ U.getLong(a0 + i) ^ U.getLong(a1 + i));
-        }
-        break;
-      case 3:
-        for (; i + 8 <= len; i += 8) {
-          U.putLong(d + i,
-              U.getLong(d + i) ^ U.getLong(a0 + i) ^ U.getLong(a1 + i) ^ U.getLong(a2 + i));
-        }
-        break;
-      default:
-        for (; i + 8 <= len; i += 8) {
-          U.putLong(d + i, U.getLong(d + i) ^ U.getLong(a0 + i) ^ U.getLong(a1 + i)
-              ^ U.getLong(a2 + i) ^ U.getLong(a3 + i));
-        }
-        break;
-    }
-    for (; i < len; i++) {
-      int v = U.getByte(d + i) ^ U.getByte(a0 + i);
-      if (n > 1) {
-        v ^= U.getByte(a1 + i);
-      }
-      if (n > 2) {
-        v ^= U.getByte(a2 + i);
-      }
-      if (n > 3) {
-        v ^= U.getByte(a3 + i);
-      }
-      U.putByte(d + i, (byte) v);
-    }
+    sum(d, x, cnt, n);
   }
 
   /** g = alpha * g + z; a1 ^= g; a2 ^= g. */

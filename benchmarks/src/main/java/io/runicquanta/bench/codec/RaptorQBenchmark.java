@@ -136,7 +136,7 @@ public class RaptorQBenchmark {
     alloc.close();
   }
 
-  private long encodeWith(EncodingPlan plan) {
+  long encodeWith(EncodingPlan plan) {
     try (SourceBlockEncoder enc = SourceBlockEncoder.create(pool, plan, symbolSize, source, 0)) {
       for (int e = 0; e < k + repair; e++) {
         enc.encodeSymbol(e, out, (long) e * symbolSize);
@@ -157,7 +157,10 @@ public class RaptorQBenchmark {
 
   @Benchmark
   public long decode() {
-    DecodingPlan plan = DecodingPlan.build(k, esis);
+    return decodeWith(DecodingPlan.build(k, esis));
+  }
+
+  long decodeWith(DecodingPlan plan) {
     SourceBlockDecoder.decode(pool, plan, symbolSize, received, 0, decoded, 0);
     return decoded.getLong(0);
   }
