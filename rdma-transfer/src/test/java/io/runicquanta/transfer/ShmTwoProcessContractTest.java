@@ -59,7 +59,7 @@ class ShmTwoProcessContractTest extends FabricTransportContractTest {
    * which must fail (as a stall: shm 1.17 sends no completion for it) and leave the peer's memory
    * outside the segment untouched. Not run for shm, measured: after such a refusal the target does not
    * take further operations from this initiator ({@code fi_write} returns {@code -FI_EAGAIN} for good,
-   * seen in a full run; the target stops at the refused command in its queue), so the base test's
+   * seen in a full run; not traced, probably the target stops at the refused command), so the base test's
    * "a good request still works afterwards" and closed-segment steps cannot pass on shm.
    */
   @Override
