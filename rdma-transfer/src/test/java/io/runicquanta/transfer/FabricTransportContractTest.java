@@ -17,14 +17,19 @@ class FabricTransportContractTest extends AbstractTransportContractTest {
     return "fabric";
   }
 
+  /** The libfabric provider under test. */
+  protected String provider() {
+    return PROVIDER;
+  }
+
   @Override
   protected Map<String, String> options() {
-    return Map.of("fabric.provider", PROVIDER);
+    return Map.of("fabric.provider", provider());
   }
 
   @Override
   protected void requireAvailable() {
-    Throwable cause = FabricTransportProvider.unavailabilityCause(PROVIDER);
-    TestEnv.requireOrSkip(cause == null, "libfabric provider " + PROVIDER + " unavailable: " + cause);
+    Throwable cause = FabricTransportProvider.unavailabilityCause(provider());
+    TestEnv.requireOrSkip(cause == null, "libfabric provider " + provider() + " unavailable: " + cause);
   }
 }

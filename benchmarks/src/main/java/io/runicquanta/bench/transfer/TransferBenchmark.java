@@ -104,7 +104,15 @@ public final class TransferBenchmark {
           for (int attempt = 1; attempt <= 2; attempt++) {
             List<Row> mine = new ArrayList<>();
             try {
-              runRemote(root, "fabric", Map.of("fabric.provider", p.trim()), mine, socket);
+              // -Drq.bench.fabricOptions=fabric.idleParkNanos=0,... : engine options for both fabric sides
+              Map<String, String> fabricOpts = new LinkedHashMap<>();
+              for (String kv : System.getProperty("rq.bench.fabricOptions", "").split(",")) {
+                if (kv.contains("=")) {
+                  fabricOpts.put(kv.substring(0, kv.indexOf('=')).trim(), kv.substring(kv.indexOf('=') + 1).trim());
+                }
+              }
+              fabricOpts.put("fabric.provider", p.trim());
+              runRemote(root, "fabric", fabricOpts, mine, socket);
               rows.addAll(mine);
               break;
             } catch (Exception e) {

@@ -145,7 +145,8 @@ final class FabricTransport implements Transport {
       hints.getPointer(INFO_TX_ATTR).setLong(TX_ATTR_OP_FLAGS, FI_DELIVERY_COMPLETE);
       hints.getPointer(INFO_FABRIC_ATTR).setPointer(FABRIC_ATTR_PROV_NAME, strdup(provider));
       PointerByReference out = new PointerByReference();
-      int rc = api().fi_getinfo(FI_VERSION_1_17, node, null, node == null ? 0 : FI_SOURCE, hints, out);
+      int rc = keepingJvmSignalHandlers(
+          () -> api().fi_getinfo(FI_VERSION_1_17, node, null, node == null ? 0 : FI_SOURCE, hints, out));
       if (rc != 0) {
         throw new TransferException("fi_getinfo(provider=" + provider + ", node=" + node
             + ", FI_EP_RDM, FI_RMA, FI_DELIVERY_COMPLETE) failed: " + error(rc));
@@ -343,9 +344,10 @@ final class FabricTransport implements Transport {
 
     private void open() {
       PointerByReference out = new PointerByReference();
-      check(api().fi_fabric(info.getPointer(INFO_FABRIC_ATTR), out, null), "fi_fabric");
+      check(keepingJvmSignalHandlers(() -> api().fi_fabric(info.getPointer(INFO_FABRIC_ATTR), out, null)), "fi_fabric");
       fabric = out.getValue();
-      check(fn(fabric, OBJ_OPS, FABRIC_DOMAIN).invokeInt(new Object[] {fabric, info, out, null}), "fi_domain");
+      check(keepingJvmSignalHandlers(
+          () -> fn(fabric, OBJ_OPS, FABRIC_DOMAIN).invokeInt(new Object[] {fabric, info, out, null})), "fi_domain");
       domain = out.getValue();
       Memory cqAttr = zeroed(CQ_ATTR_SIZE);
       cqAttr.setInt(CQ_ATTR_FORMAT, FI_CQ_FORMAT_CONTEXT);
@@ -354,7 +356,9 @@ final class FabricTransport implements Transport {
       Memory avAttr = zeroed(AV_ATTR_SIZE);
       check(fn(domain, OBJ_OPS, DOMAIN_AV_OPEN).invokeInt(new Object[] {domain, avAttr, out, null}), "fi_av_open");
       av = out.getValue();
-      check(fn(domain, OBJ_OPS, DOMAIN_ENDPOINT).invokeInt(new Object[] {domain, info, out, null}), "fi_endpoint");
+      // shm takes over SIGSEGV/SIGBUS; the JVM's handlers are put back after each setup call (LibFabric).
+      check(keepingJvmSignalHandlers(
+          () -> fn(domain, OBJ_OPS, DOMAIN_ENDPOINT).invokeInt(new Object[] {domain, info, out, null})), "fi_endpoint");
       ep = out.getValue();
       check(fn(ep, FID_OPS, OPS_BIND).invokeInt(new Object[] {ep, cq, FI_TRANSMIT | FI_RECV}), "fi_ep_bind(cq)");
       check(fn(ep, FID_OPS, OPS_BIND).invokeInt(new Object[] {ep, av, 0L}), "fi_ep_bind(av)");

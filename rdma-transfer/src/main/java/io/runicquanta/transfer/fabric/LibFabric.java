@@ -28,6 +28,21 @@ import java.util.concurrent.ConcurrentHashMap;
 final class LibFabric {
   private LibFabric() {}
 
+  /** The C library's {@code sigaction}, to keep the JVM's fault handlers (see {@link #keepingJvmSignalHandlers}). */
+  interface LibC extends Library {
+    int sigaction(int signum, Pointer action, Pointer oldAction);
+  }
+
+  private static final int SIGBUS = 7;
+  private static final int SIGSEGV = 11;
+  /** Larger than {@code struct sigaction} of glibc on x86_64 and aarch64 (152 bytes). */
+  private static final int SIGACTION_BYTES = 256;
+  private static final LibC LIBC;
+  /** The JVM's SIGSEGV and SIGBUS actions, read before libfabric is loaded. */
+  private static final Memory JVM_SEGV = zeroed(SIGACTION_BYTES);
+  private static final Memory JVM_BUS = zeroed(SIGACTION_BYTES);
+
+
   // fabric.h / fi_*.h constants (libfabric 1.17)
   static final int FI_VERSION_1_17 = (1 << 16) | 17;
   static final long FI_RMA = 1L << 2;
@@ -116,6 +131,16 @@ final class LibFabric {
   private static final ConcurrentHashMap<Long, Function> FUNCTIONS = new ConcurrentHashMap<>();
 
   static {
+    LibC libc = null;
+    try {
+      libc = Native.load("c", LibC.class);
+      if (libc.sigaction(SIGSEGV, null, JVM_SEGV) != 0 || libc.sigaction(SIGBUS, null, JVM_BUS) != 0) {
+        libc = null;
+      }
+    } catch (Throwable t) {
+      libc = null;
+    }
+    LIBC = libc;
     Api api = null;
     Throwable cause = null;
     for (String name : new String[] {"fabric", "libfabric.so.1"}) {
@@ -168,6 +193,38 @@ final class LibFabric {
       throw new IllegalStateException("libfabric provider does not implement ops slot " + slot);
     }
     return FUNCTIONS.computeIfAbsent(fp, k -> Function.getFunction(new Pointer(k)));
+  }
+
+
+  /**
+   * Runs {@code call} (a libfabric call that may initialise a provider) and then puts back the JVM's
+   * {@code SIGSEGV} and {@code SIGBUS} handlers, as they were before libfabric was loaded.
+   *
+   * <p>Why: the {@code shm} provider of libfabric 1.17 installs its own handlers for {@code SIGSEGV},
+   * {@code SIGBUS}, {@code SIGTERM} and {@code SIGINT} ({@code smr_reg_sig_handler}); on a signal
+   * they unlink every shared-memory region of the process ({@code /dev/shm/<pid>:<uid>:<endpoint>}),
+   * reinstall the previous handler and raise the signal again. A JVM takes {@code SIGSEGV} in normal
+   * operation (implicit null checks, safepoint polls), so the first such fault in the target process
+   * deleted its regions' names: an initiator that had not yet mapped the region then failed in {@code
+   * shm_open} ({@code smr_map_to_region}: ENOENT) for good, and every {@code fi_write}/{@code fi_read}
+   * to that peer returned {@code -FI_EAGAIN} forever (measured: the file disappears after one caught
+   * {@code NullPointerException} in compiled code; {@code ShmSignalTest}). The JVM's fault handlers
+   * must stay first; {@code SIGTERM}/{@code SIGINT} are left to shm, whose handler unlinks the
+   * regions and then hands the signal to the JVM, which exits.
+   */
+  static <T> T keepingJvmSignalHandlers(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } finally {
+      restoreJvmSignalHandlers();
+    }
+  }
+
+  private static synchronized void restoreJvmSignalHandlers() {
+    if (LIBC != null && (LIBC.sigaction(SIGSEGV, JVM_SEGV, null) != 0 || LIBC.sigaction(SIGBUS, JVM_BUS, null) != 0)) {
+      throw new IllegalStateException("restoring the JVM's SIGSEGV/SIGBUS handlers failed: errno "
+          + Native.getLastError());
+    }
   }
 
   /** {@code fi_close(fid)}. */
