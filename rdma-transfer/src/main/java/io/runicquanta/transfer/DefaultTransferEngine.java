@@ -513,7 +513,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
    * the queued branch never taken, and its first large request deoptimized it (an uncommon trap);
    * the small requests then ran the profiling tier-3 code until enough of them came again to
    * recompile it, seconds later. That is what made the benchmark's first 64 KiB cell slow
-   * (rdma-transfer/README.md, "One rail at 64 KiB, found"). Two methods keep two stable profiles.
+   * (rdma-transfer/README.md, "64 KiB cells"). Two methods keep two stable profiles.
    */
   private void start(Slice s) {
     Request r = s.request;
