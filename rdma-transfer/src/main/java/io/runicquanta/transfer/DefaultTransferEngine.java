@@ -363,7 +363,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       s.rail = rail;
       inFlightBytes.addAndGet(s.length);
       railLoad.addAndGet(rail, s.length);
-      startInline(s);
+      start(s, true);
     }
     if (later != null) {
       synchronized (lock) {
@@ -479,7 +479,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         noRail.get(i).request.failNoRail();
       }
       for (int i = 0; i < issue.size(); i++) {
-        start(issue.get(i));
+        start(issue.get(i), false);
       }
       issue.clear();
       noRail.clear();
@@ -505,21 +505,27 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
   }
 
   /**
-   * Hands a slice (already counted in flight and on its rail) to the transport; {@link #finish} runs
-   * when the transport's future completes.
-   *
-   * <p>The inline path has its own method ({@link #startInline}) rather than a flag here: with one
-   * method for both, a process that first moved only small requests had this method compiled with
-   * the queued branch never taken, and its first large request deoptimized it (an uncommon trap);
-   * the small requests then ran the profiling tier-3 code until enough of them came again to
-   * recompile it, seconds later. That is what made the benchmark's first 64 KiB cell slow
-   * (rdma-transfer/README.md, "64 KiB cells"). Two methods keep two stable profiles.
+   * Hands a slice (already counted in flight and on its rail) to the transport, or with {@code
+   * inline} runs it on this thread ({@link Transport#runInline}) and finishes it before returning.
    */
-  private void start(Slice s) {
+  private void start(Slice s, boolean inline) {
     Request r = s.request;
     r.batch.onRail.incrementAndGet();
-    SliceOp op = acquireLocal(s);
-    if (op == null) {
+    DefaultSegment local = (DefaultSegment) r.req.local();
+    if (!local.tryAcquire()) {
+      finish(s, new TransferException("local segment '" + local.name() + "' was closed during " + r.describe()), false);
+      return;
+    }
+    SliceOp op = new SliceOp(r.req.op(), local.registration(),
+        local.address() + r.req.localOffset() + s.offset, r.req.remote(), r.req.remoteOffset() + s.offset, s.length);
+    if (inline) {
+      Throwable err = null;
+      try {
+        transport.runInline(s.rail, op);
+      } catch (RuntimeException e) {
+        err = e;
+      }
+      finish(s, err, true);
       return;
     }
     CompletableFuture<Void> f;
@@ -529,37 +535,6 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       f = CompletableFuture.failedFuture(e);
     }
     f.whenComplete((v, e) -> finish(s, e, true));
-  }
-
-  /** Runs a slice (already counted in flight and on its rail) on this thread and finishes it. */
-  private void startInline(Slice s) {
-    s.request.batch.onRail.incrementAndGet();
-    SliceOp op = acquireLocal(s);
-    if (op == null) {
-      return;
-    }
-    Throwable err = null;
-    try {
-      transport.runInline(s.rail, op);
-    } catch (RuntimeException e) {
-      err = e;
-    }
-    finish(s, err, true);
-  }
-
-  /**
-   * Pins the slice's local segment and describes the slice for the transport; when the segment was
-   * closed, finishes the slice with that error and returns null.
-   */
-  private SliceOp acquireLocal(Slice s) {
-    Request r = s.request;
-    DefaultSegment local = (DefaultSegment) r.req.local();
-    if (!local.tryAcquire()) {
-      finish(s, new TransferException("local segment '" + local.name() + "' was closed during " + r.describe()), false);
-      return null;
-    }
-    return new SliceOp(r.req.op(), local.registration(),
-        local.address() + r.req.localOffset() + s.offset, r.req.remote(), r.req.remoteOffset() + s.offset, s.length);
   }
 
   private void finish(Slice s, Throwable e, boolean acquired) {
