@@ -16,6 +16,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.memory.util.MemoryUtil;
 
@@ -36,10 +37,19 @@ import org.apache.arrow.memory.util.MemoryUtil;
  *
  * Each rail listens on its own socket ({@code rq-transfer-<engine>-tcp-accept-r<i>}); its endpoint
  * address is {@code host:port}. The initiator opens one connection per (rail, peer endpoint) on first
- * use, with a sender thread (requests and WRITE payload) and a receiver thread (responses and READ
- * payload), so slices are pipelined. Every accepted connection gets a serving thread on the target.
- * A connection that breaks fails all its slices with {@link RailFailedException} and is forgotten; the
- * next slice for that peer on that rail connects again.
+ * use. All sockets are non-blocking and driven by a few I/O threads, {@code tcp.ioThreads} of each
+ * kind (default {@code min(rails, cores / 2)}, at least 1): initiator loops ({@code tcp-io-<i>},
+ * {@link IoLoop}; the connections of rail r go to loop {@code r % n}), each of which writes the
+ * requests (and WRITE payloads) of its connections and reads their responses (and READ payloads), and
+ * target loops ({@code tcp-serve-<i>}, {@link ServeLoop}) that serve the accepted connections, spread
+ * over them. A slice therefore passes no thread hand-off between being sent and being answered, and
+ * rails share threads instead of each adding a sender and a receiver on the initiator and a serving
+ * thread on the target. A submitting thread queues its slice and wakes the loop (not even that when
+ * it is the loop itself, as for the engine's completion callbacks). Every rail still has its own
+ * connection, so striping and retry on another rail are unchanged. A connection that breaks fails all
+ * its slices with {@link RailFailedException} and is forgotten; the next slice for that peer on that
+ * rail connects again. The READ whose payload is being read is known only to its loop, which fails it
+ * when the connection fails (also when another thread, such as the stall watchdog, failed it).
  *
  * <h2>Wire format (big-endian)</h2>
  *
@@ -52,14 +62,14 @@ import org.apache.arrow.memory.util.MemoryUtil;
  *
  * <h2>Target-side checks</h2>
  *
- * Before touching memory the serving thread asks the engine's {@link TargetSegments} to check the
+ * Before touching memory the serving loop asks the engine's {@link TargetSegments} to check the
  * name, key, range and open state and to pin the segment. A refused WRITE's payload is read into a
  * small scratch buffer and dropped, so the stream stays in step and no byte lands outside a segment.
  *
  * <h2>Speed</h2>
  *
  * Slices are 1 MiB when the engine may choose ({@link #preferredSliceBytes()}), so headers, responses
- * and completions cost little against the payload. A connection's sender thread takes every queued
+ * and completions cost little against the payload. A connection's loop takes every queued
  * request at once and writes all their headers and WRITE payloads in one gathering write, so slices
  * submitted together cost one wake-up, not one each; every slice the engine admits is in flight at
  * once (a 32 MiB batch of 64 KiB READs is 512 outstanding requests on the connection). The target
@@ -71,6 +81,9 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * answers a READ (responses come in request order, so the receiver knows), so a stream of 64 KiB
  * READ responses costs one read call each and the payload still lands straight in the segment; the
  * target does the same for WRITE payloads, guessing that the next request names the same segment.
+ * Why the shared loops: with a sender, a receiver and a serving thread per rail, 2 and 4 rails of 64
+ * KiB READs ran 4 to 8 busy threads on this 2-core machine against the socket copy's 2, and spent
+ * about 1.2x to 1.4x the CPU per request of one loop per side (README, transfer section).
  * A rail remembers the connection of the last endpoint it used, so a slice does not build the
  * address string and map key. Sockets on both ends use the system's default buffer sizes with
  * {@code TCP_NODELAY}, like the plain socket copy of the benchmark.
@@ -95,6 +108,10 @@ final class TcpTransport implements Transport {
   private final TransportContext context;
   private final String host;
   private final Rail[] rails;
+  /** Initiator I/O threads; a connection of rail r is driven by loops[r % loops.length]. */
+  private final IoLoop[] loops;
+  /** Target I/O threads; accepted connections are spread over them. */
+  private final ServeLoop[] serveLoops;
   private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final long stallNanos;
@@ -124,8 +141,21 @@ final class TcpTransport implements Transport {
     this.watchdog = thread("watchdog", this::watch);
     String bind = context.option("tcp.bind", host);
     this.rails = new Rail[context.rails()];
+    int io = Integer.parseInt(context.option("tcp.ioThreads",
+        Integer.toString(Math.max(1, Math.min(rails.length, Runtime.getRuntime().availableProcessors() / 2)))));
+    if (io < 1) {
+      throw new IllegalArgumentException("tcp.ioThreads must be >= 1, got " + io);
+    }
+    this.loops = new IoLoop[Math.min(io, rails.length)];
+    this.serveLoops = new ServeLoop[loops.length];
     boolean ok = false;
     try {
+      for (int i = 0; i < loops.length; i++) {
+        loops[i] = new IoLoop(i);
+        loops[i].thread.start();
+        serveLoops[i] = new ServeLoop(i);
+        serveLoops[i].thread.start();
+      }
       for (int i = 0; i < rails.length; i++) {
         rails[i] = new Rail(i, bind);
       }
@@ -203,7 +233,7 @@ final class TcpTransport implements Transport {
       java.util.concurrent.locks.LockSupport.parkNanos(Math.min(stallNanos / 4, 250_000_000L));
       long now = System.nanoTime();
       for (Connection c : List.copyOf(connections.values())) {
-        if ((!c.awaiting.isEmpty() || !c.sendQueue.isEmpty()) && now - c.lastProgressNanos > stallNanos) {
+        if (c.busy() && now - c.lastProgressNanos > stallNanos) {
           c.fail(new IOException("no progress for " + (stallNanos / 1_000_000) + " ms (tcp.stallMillis)"));
         }
       }
@@ -234,87 +264,25 @@ final class TcpTransport implements Transport {
     for (Connection c : List.copyOf(connections.values())) {
       c.fail(new IOException("transport closed"));
     }
+    for (IoLoop l : loops) {
+      if (l != null) {
+        l.stop();
+      }
+    }
     for (Rail r : rails) {
       if (r != null) {
         r.join();
+      }
+    }
+    for (ServeLoop l : serveLoops) {
+      if (l != null) {
+        l.stop();
       }
     }
   }
 
   static ByteBuffer view(long address, int length) {
     return MemoryUtil.directBuffer(address, length);
-  }
-
-  static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      if (ch.read(b) < 0) {
-        throw new EOFException("connection closed by peer");
-      }
-    }
-  }
-
-  static void writeFully(SocketChannel ch, ByteBuffer... bs) throws IOException {
-    writeFully(ch, bs, bs.length);
-  }
-
-  static void writeFully(SocketChannel ch, ByteBuffer[] bs, int n) throws IOException {
-    ByteBuffer last = bs[n - 1];
-    while (last.hasRemaining()) {
-      ch.write(bs, 0, n);
-    }
-  }
-
-  /**
-   * Makes at least {@code n} unread bytes available in {@code in} (a direct buffer in read mode),
-   * reading at most {@link #READ_AHEAD} bytes beyond them so that little payload lands in it.
-   */
-  static void ensure(SocketChannel ch, ByteBuffer in, int n) throws IOException {
-    if (in.remaining() >= n) {
-      return;
-    }
-    in.compact();
-    int want = Math.min(in.capacity(), Math.max(n, READ_AHEAD));
-    in.limit(want);
-    while (in.position() < n) {
-      if (ch.read(in) < 0) {
-        throw new EOFException("connection closed by peer");
-      }
-    }
-    in.flip();
-  }
-
-  /**
-   * Reads {@code length} bytes to {@code address}: first those already in {@code in} (one off-heap
-   * copy of at most READ_AHEAD bytes), the rest straight from the socket, in scattering reads that
-   * also fill {@code in} with up to {@code ahead} bytes that follow the payload (the next header,
-   * when the caller knows how long it will be), so a stream of payloads costs one read call each,
-   * not a header read and a payload read. {@code pair} is a two-element scratch array.
-   */
-  static void readTo(SocketChannel ch, ByteBuffer in, long address, int length, int ahead, ByteBuffer[] pair)
-      throws IOException {
-    int buffered = Math.min(in.remaining(), length);
-    if (buffered > 0) {
-      MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), address, buffered);
-      in.position(in.position() + buffered);
-    }
-    if (length > buffered) {
-      ByteBuffer dst = view(address + buffered, length - buffered);
-      // in is empty here: everything it held belonged to this payload
-      in.clear().limit(Math.max(0, Math.min(ahead, in.capacity())));
-      pair[0] = dst;
-      pair[1] = in;
-      try {
-        while (dst.hasRemaining()) {
-          if (ch.read(pair) < 0) {
-            throw new EOFException("connection closed by peer");
-          }
-        }
-      } finally {
-        pair[0] = null;
-        pair[1] = null;
-        in.flip();
-      }
-    }
   }
 
   /** Applies the configured buffer sizes and TCP_NODELAY (buffers before connect, so the window scale fits). */
@@ -352,24 +320,125 @@ final class TcpTransport implements Transport {
 
   // ------------------------------------------------------------------ initiator
 
+  /**
+   * An initiator I/O thread: sends the requests and reads the responses of every connection assigned
+   * to it (non-blocking channels, one {@link Selector}), so a slice passes no thread hand-off between
+   * sending and receiving, and with more rails than I/O threads the rails' streams share threads
+   * instead of each adding a sender and a receiver. A submitting thread only queues its slice and
+   * wakes the loop (not even that when it runs on the loop, as the engine's completion callbacks do).
+   */
+  private final class IoLoop {
+    final Selector selector;
+    final Thread thread;
+    /** Connections to connect and register, or with new requests, or failed by another thread. */
+    final ConcurrentLinkedQueue<Connection> dirty = new ConcurrentLinkedQueue<>();
+    volatile boolean stopped;
+
+    IoLoop(int index) throws IOException {
+      this.selector = Selector.open();
+      this.thread = thread("io-" + index, this::run);
+    }
+
+    void schedule(Connection c) {
+      if (!c.scheduled.getAndSet(true)) {
+        dirty.add(c);
+        if (Thread.currentThread() != thread) {
+          selector.wakeup();
+        }
+      }
+    }
+
+    void run() {
+      try {
+        while (!stopped) {
+          if (dirty.isEmpty()) {
+            selector.select(this::ready);
+          } else {
+            selector.selectNow(this::ready);
+          }
+          for (Connection c; (c = dirty.poll()) != null; ) {
+            c.scheduled.set(false);
+            c.step(false);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the selector itself broke: fail whatever is left, below
+      } finally {
+        for (Connection c : List.copyOf(connections.values())) {
+          if (c.loop == this) {
+            c.fail(new IOException("tcp I/O thread stopped"));
+            c.sweep();
+          }
+        }
+        for (Connection c; (c = dirty.poll()) != null; ) {
+          c.sweep();
+        }
+        try {
+          selector.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    private void ready(SelectionKey k) {
+      ((Connection) k.attachment()).step(k.isWritable());
+    }
+
+    void stop() {
+      stopped = true;
+      selector.wakeup();
+      if (Thread.currentThread() != thread) {
+        try {
+          thread.join(5000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  /**
+   * One initiator connection, driven only by its {@link IoLoop} ({@link #step}); other threads only
+   * queue requests ({@link #enqueue}) and fail it ({@link #fail}).
+   */
   private final class Connection {
     final int rail;
     final String address;
     final String mapKey;
-    final LinkedBlockingQueue<Pending> sendQueue = new LinkedBlockingQueue<>();
+    final IoLoop loop;
+    final ConcurrentLinkedQueue<Pending> sendQueue = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<Pending> awaiting = new ConcurrentLinkedQueue<>();
-    final Thread sender;
-    volatile Thread receiver;
+    final java.util.concurrent.atomic.AtomicBoolean scheduled = new java.util.concurrent.atomic.AtomicBoolean();
     volatile SocketChannel channel;
     volatile Throwable failure;
     volatile long lastProgressNanos = System.nanoTime();
+    // ---- loop thread only
+    SelectionKey key;
+    boolean connected;
+    /** The last write left requests unwritten: the socket was full. */
+    boolean full;
+    /** Requests (headers and WRITE payloads) being written: {@code out[outFirst..outCount)}. */
+    final ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
+    final ByteBuffer[] out = new ByteBuffer[2 * MAX_BATCH];
+    int outFirst;
+    int outCount;
+    /** Response bytes (read mode), and the READ whose payload is being read into {@code dst}. */
+    final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
+    final ByteBuffer[] pair = new ByteBuffer[2];
+    volatile Pending current;
+    ByteBuffer dst;
+    /** Header of the response being read, once parsed: status, message length (-1: none parsed). */
+    byte status;
+    long respId;
+    int msgLen = -1;
 
     Connection(int rail, String address, String mapKey) {
       this.rail = rail;
       this.address = address;
       this.mapKey = mapKey;
-      this.sender = thread("send-r" + rail + "-" + address, this::sendLoop);
-      sender.start();
+      this.loop = loops[rail % loops.length];
+      loop.schedule(this);
     }
 
     boolean enqueue(Pending p) {
@@ -378,132 +447,254 @@ final class TcpTransport implements Transport {
           return false;
         }
         sendQueue.add(p);
-        return true;
+      }
+      loop.schedule(this);
+      return true;
+    }
+
+    boolean busy() {
+      return !awaiting.isEmpty() || !sendQueue.isEmpty() || current != null;
+    }
+
+    /**
+     * Everything that can be done now without blocking: connect, send, receive. Loop thread only.
+     * Once the socket was full, requests are written again only when the selector reports it
+     * writable: an acknowledgement arriving in between frees a little room, and writing into it
+     * at once would cost a write call per acknowledgement for a few KiB each.
+     */
+    void step(boolean writable) {
+      if (failure != null) {
+        sweep();
+        return;
+      }
+      try {
+        if (key == null) {
+          int colon = address.lastIndexOf(':');
+          SocketChannel ch = SocketChannel.open();
+          channel = ch;
+          if (failure != null) {
+            ch.close();
+            sweep();
+            return;
+          }
+          ch.configureBlocking(false);
+          tune(ch);
+          connected = ch.connect(new InetSocketAddress(address.substring(0, colon),
+              Integer.parseInt(address.substring(colon + 1))));
+          key = ch.register(loop.selector, connected ? SelectionKey.OP_READ : SelectionKey.OP_CONNECT, this);
+        }
+        if (!connected) {
+          if (!channel.finishConnect()) {
+            return;
+          }
+          connected = true;
+        }
+        boolean more = full && !writable ? true : send();
+        receive();
+        if (!more) {
+          more = send(); // completions may have queued more requests
+        }
+        full = more;
+        if (failure != null) {
+          sweep();
+          return;
+        }
+        int ops = SelectionKey.OP_READ | (more ? SelectionKey.OP_WRITE : 0);
+        if (key.interestOps() != ops) {
+          key.interestOps(ops);
+        }
+      } catch (IOException | RuntimeException e) {
+        fail(e);
+        sweep();
       }
     }
 
-    void sendLoop() {
-      ByteBuffer header = ByteBuffer.allocateDirect(MAX_BATCH * (REQ_HEADER + 4096));
-      List<Pending> batch = new ArrayList<>(MAX_BATCH);
-      try {
-        int colon = address.lastIndexOf(':');
-        SocketChannel ch = SocketChannel.open();
-        channel = ch;
-        if (failure != null) {
-          ch.close();
-          return;
-        }
-        tune(ch);
-        ch.connect(new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))));
-        Thread rt = thread("recv-r" + rail + "-" + address, () -> receiveLoop(ch));
-        receiver = rt;
-        rt.start();
-        ByteBuffer[] bufs = new ByteBuffer[2 * MAX_BATCH];
-        while (failure == null) {
-          batch.clear();
-          batch.add(sendQueue.take());
-          sendQueue.drainTo(batch, MAX_BATCH - 1);
-          // One gathering write for every request queued: headers and WRITE payloads.
+    /** Writes queued requests until done or the socket is full; true when bytes are left to write. */
+    private boolean send() throws IOException {
+      while (true) {
+        if (outFirst == outCount) {
+          outFirst = 0;
+          outCount = 0;
           header.clear();
-          int n = 0;
-          boolean stop = false;
-          for (Pending p : batch) {
-            if (p.slice == null) {
-              stop = true;
-              continue;
-            }
+          for (Pending p; outCount < out.length - 1 && header.remaining() >= REQ_HEADER + 4096
+              && (p = sendQueue.poll()) != null; ) {
             SliceOp s = p.slice;
             byte[] name = s.remote().name().getBytes(StandardCharsets.UTF_8);
             int start = header.position();
             header.putInt(MAGIC_REQ).put(s.op() == TransferOp.READ ? OP_READ : OP_WRITE).put((byte) 0)
                 .putShort((short) name.length).putLong(p.id).putLong(p.key).putLong(s.remoteOffset())
                 .putInt(s.length()).put(name);
-            bufs[n++] = header.duplicate().limit(header.position()).position(start);
+            out[outCount++] = header.duplicate().limit(header.position()).position(start);
             if (s.op() == TransferOp.WRITE) {
-              bufs[n++] = view(s.localAddress(), s.length());
+              out[outCount++] = view(s.localAddress(), s.length());
             }
             awaiting.add(p);
           }
-          if (n > 0) {
-            writeFully(ch, bufs, n);
-            lastProgressNanos = System.nanoTime();
-          }
-          if (stop) {
-            return;
+          if (outCount == 0) {
+            return false;
           }
         }
-      } catch (IOException | RuntimeException e) {
-        fail(e);
-        failTaken(batch, e);
-      } catch (InterruptedException e) {
-        fail(new IOException("interrupted"));
-        failTaken(batch, e);
-      }
-    }
-
-    /** Fails requests the sender took off the queue but that {@link #fail} could not see. */
-    void failTaken(List<Pending> taken, Throwable e) {
-      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
-      for (Pending p : taken) {
-        if (p.slice != null) {
-          p.future.completeExceptionally(rf);
-        }
-      }
-    }
-
-    void receiveLoop(SocketChannel ch) {
-      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
-      ByteBuffer[] pair = new ByteBuffer[2];
-      in.flip();
-      // The slice whose response is being read: no longer in awaiting, so fail() cannot see it.
-      Pending current = null;
-      try {
-        while (failure == null) {
-          current = null;
-          ensure(ch, in, RESP_HEADER);
-          int magic = in.getInt();
-          byte status = in.get();
-          in.position(in.position() + 3);
-          long id = in.getLong();
-          int msgLen = in.getInt();
-          if (magic != MAGIC_RESP || msgLen < 0 || msgLen > 4096) {
-            throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
-                + ", message length " + msgLen);
-          }
+        long n = channel.write(out, outFirst, outCount - outFirst);
+        if (n > 0) {
           lastProgressNanos = System.nanoTime();
-          Pending p = awaiting.poll();
-          current = p;
-          if (p == null || p.id != id) {
-            throw new IOException("protocol error from " + address + ": response for request " + id
-                + ", expected " + (p == null ? "none" : p.id));
+        }
+        while (outFirst < outCount && !out[outFirst].hasRemaining()) {
+          out[outFirst++] = null;
+        }
+        if (outFirst < outCount) {
+          return true;
+        }
+      }
+    }
+
+    /** Reads and completes responses until the socket has no more bytes. */
+    private void receive() throws IOException {
+      while (true) {
+        Pending p = current;
+        if (p == null) {
+          if (msgLen < 0) {
+            if (!fill(RESP_HEADER)) {
+              return;
+            }
+            int magic = in.getInt();
+            status = in.get();
+            in.position(in.position() + 3);
+            long id = in.getLong();
+            msgLen = in.getInt();
+            respId = id;
+            if (magic != MAGIC_RESP || msgLen < 0 || msgLen > 4096) {
+              throw new IOException("protocol error from " + address + ": magic 0x" + Integer.toHexString(magic)
+                  + ", message length " + msgLen);
+            }
+            Pending head = awaiting.peek();
+            if (head == null || head.id != id) {
+              throw new IOException("protocol error from " + address + ": response for request " + id
+                  + ", expected " + (head == null ? "none" : head.id));
+            }
+          }
+          if (msgLen > 0 && !fill(msgLen)) {
+            return;
           }
           String msg = "";
           if (msgLen > 0) {
-            ensure(ch, in, msgLen);
             byte[] m = new byte[msgLen];
             in.get(m);
             msg = new String(m, StandardCharsets.UTF_8);
           }
-          if (status == OK) {
-            if (p.slice.op() == TransferOp.READ) {
-              // Responses come in request order: when the next one answers a READ too, read exactly
-              // its header behind this payload, so that its payload then goes straight to memory.
-              Pending next = awaiting.peek();
-              int ahead = next != null && next.slice.op() == TransferOp.READ ? RESP_HEADER : READ_AHEAD;
-              readTo(ch, in, p.slice.localAddress(), p.slice.length(), ahead, pair);
+          msgLen = -1;
+          p = awaiting.poll();
+          if (p == null || p.id != respId) {
+            // failed meanwhile by another thread, which took the answered slice from awaiting
+            if (p != null) {
+              p.future.completeExceptionally(new RailFailedException(rail, "tcp connection to " + address
+                  + " failed: " + failure, failure));
             }
-            p.future.complete(null);
-          } else {
-            p.future.completeExceptionally(new TransferRefusedException("tcp peer " + address + " refused: " + msg));
+            throw new IOException("connection to " + address + " failed while reading a response");
           }
+          if (status != OK) {
+            p.future.completeExceptionally(new TransferRefusedException("tcp peer " + address + " refused: " + msg));
+            continue;
+          }
+          if (p.slice.op() != TransferOp.READ) {
+            p.future.complete(null);
+            continue;
+          }
+          // The payload: what is buffered, then straight from the socket into memory.
+          int length = p.slice.length();
+          int buffered = Math.min(in.remaining(), length);
+          if (buffered > 0) {
+            MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), p.slice.localAddress(), buffered);
+            in.position(in.position() + buffered);
+          }
+          if (buffered == length) {
+            p.future.complete(null);
+            continue;
+          }
+          current = p;
+          dst = view(p.slice.localAddress() + buffered, length - buffered);
+          // in is empty: read exactly the next header behind the payload when the next response
+          // answers a READ too (responses come in request order), so its payload goes to memory.
+          Pending next = awaiting.peek();
+          in.clear().limit(next != null && next.slice.op() == TransferOp.READ ? RESP_HEADER : READ_AHEAD);
         }
-      } catch (IOException | RuntimeException e) {
-        fail(e);
-        if (current != null) {
-          // e.g. the peer died in the middle of this READ's payload
-          current.future.completeExceptionally(
-              new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e));
+        pair[0] = dst;
+        pair[1] = in;
+        long n;
+        try {
+          n = channel.read(pair);
+        } finally {
+          pair[0] = null;
+          pair[1] = null;
         }
+        if (n < 0) {
+          throw new EOFException("connection closed by peer");
+        }
+        if (n > 0) {
+          lastProgressNanos = System.nanoTime();
+        }
+        if (dst.hasRemaining()) {
+          if (in.position() > 0) {
+            throw new IllegalStateException("bytes behind an unfinished payload");
+          }
+          return;
+        }
+        in.flip();
+        dst = null;
+        current = null;
+        p.future.complete(null);
+      }
+    }
+
+    /**
+     * Makes at least {@code n} unread bytes available in {@code in} (read mode) without blocking,
+     * reading at most {@link #READ_AHEAD} bytes beyond them; false when they are not there yet.
+     */
+    private boolean fill(int n) throws IOException {
+      if (in.remaining() >= n) {
+        return true;
+      }
+      in.compact();
+      in.limit(Math.min(in.capacity(), Math.max(n, in.position() + READ_AHEAD)));
+      int r = channel.read(in);
+      in.flip();
+      if (r < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+      if (r > 0) {
+        lastProgressNanos = System.nanoTime();
+      }
+      return in.remaining() >= n;
+    }
+
+    /**
+     * After a failure, on the loop thread: fails the READ whose payload was being read (no other
+     * thread sees it), whatever another thread's {@link #fail} raced with, and drops the selector key.
+     */
+    void sweep() {
+      Throwable e = failure;
+      if (e == null) {
+        return;
+      }
+      RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
+      Pending p = current;
+      if (p != null) {
+        current = null;
+        dst = null;
+        p.future.completeExceptionally(rf);
+      }
+      for (Pending q; (q = awaiting.poll()) != null; ) {
+        q.future.completeExceptionally(rf);
+      }
+      for (Pending q; (q = sendQueue.poll()) != null; ) {
+        q.future.completeExceptionally(rf);
+      }
+      for (int i = 0; i < out.length; i++) {
+        out[i] = null;
+      }
+      outFirst = 0;
+      outCount = 0;
+      if (key != null) {
+        key.cancel();
       }
     }
 
@@ -524,16 +715,14 @@ final class TcpTransport implements Transport {
         }
       }
       RailFailedException rf = new RailFailedException(rail, "tcp connection to " + address + " failed: " + e, e);
-      sendQueue.add(new Pending(0, null));
       for (Pending p; (p = awaiting.poll()) != null; ) {
         p.future.completeExceptionally(rf);
       }
       for (Pending p; (p = sendQueue.poll()) != null; ) {
-        if (p.slice != null) {
-          p.future.completeExceptionally(rf);
-        }
+        p.future.completeExceptionally(rf);
       }
-      sendQueue.add(new Pending(0, null));
+      // the loop fails the slice it is reading a payload for, and anything that raced with this
+      loop.schedule(this);
     }
   }
 
@@ -543,52 +732,49 @@ final class TcpTransport implements Transport {
    * Responses of one served connection, coalesced: a response (a WRITE's acknowledgement, a
    * refusal, or a READ's header with its payload) waits while the initiator has already sent more
    * requests, and all waiting responses go out in one gathering write as soon as no further request
-   * is readable without blocking, or {@link #MAX_PENDING} responses or {@link #MAX_BYTES} payload
+   * is readable without blocking, or {@link #MAX_PENDING} responses or {@code maxBytes} payload
    * bytes (acknowledged or to send) are waiting. A waiting READ keeps its segment pinned (its {@link
    * TargetSegments.TargetAccess}) until its payload is written; its payload is sent straight from the
-   * segment (a direct view, no copy). Responses stay in request order. This saves the initiator's
-   * receiver a wake-up and both sides a system call per slice when slices stream back to back (64
-   * KiB READs used to cost one write call and one small TCP segment each), and never holds a
-   * response while the target would block waiting for input.
+   * segment (a direct view, no copy). Responses stay in request order. The channel is non-blocking:
+   * {@link #flush} writes what the socket takes and reports whether all went; the serving loop then
+   * reads no further request until the rest is written ({@link #full()} before each response).
    */
   static final class Responses {
     static final int MAX_PENDING = 64;
     static final long MAX_BYTES = 1L << 20;
     final SocketChannel ch;
     final long maxBytes;
-    final java.io.InputStream probe;
     final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_PENDING * RESP_HEADER + 2 * 4096);
     final ByteBuffer[] gather = new ByteBuffer[2 * MAX_PENDING + 1];
     final TargetSegments.TargetAccess[] held = new TargetSegments.TargetAccess[MAX_PENDING];
     /** Entries of {@link #gather} in use; headers from {@link #headerStart} on are not in it yet. */
     int gathered;
+    /** First entry of {@link #gather} not completely written (a flush in progress). */
+    int written;
+    boolean flushing;
     int headerStart;
     int heldCount;
     int pending;
     long bytes;
 
-    Responses(SocketChannel ch) {
-      this(ch, MAX_BYTES);
-    }
-
     Responses(SocketChannel ch, long maxBytes) {
       this.ch = ch;
       this.maxBytes = maxBytes;
-      java.io.InputStream p = null;
-      try {
-        p = ch.socket().getInputStream();
-      } catch (IOException | RuntimeException e) {
-        // no probe: flush after every response
-      }
-      this.probe = p;
     }
 
-    private void header(byte status, long id, String msg) throws IOException {
+    /** True when no further response fits before a flush, or a flush is still being written. */
+    boolean full() {
+      return flushing || pending >= MAX_PENDING || buf.remaining() < RESP_HEADER + 4096;
+    }
+
+    /** True when the limits say the waiting responses should go now, more input or not. */
+    boolean due() {
+      return pending >= MAX_PENDING || bytes >= maxBytes;
+    }
+
+    private void header(byte status, long id, String msg) {
       byte[] m = msg == null ? null : msg.getBytes(StandardCharsets.UTF_8);
       int len = m == null ? 0 : Math.min(m.length, 4096);
-      if (buf.remaining() < RESP_HEADER + len || pending >= MAX_PENDING) {
-        flush();
-      }
       buf.putInt(MAGIC_RESP).put(status).put((byte) 0).putShort((short) 0).putLong(id).putInt(len);
       if (len > 0) {
         buf.put(m, 0, len);
@@ -597,19 +783,14 @@ final class TcpTransport implements Transport {
     }
 
     /** A response without payload: a WRITE's acknowledgement ({@code ackedBytes}) or a refusal. */
-    void add(byte status, long id, String msg, long ackedBytes) throws IOException {
+    void add(byte status, long id, String msg, long ackedBytes) {
       header(status, id, msg);
       bytes += ackedBytes;
     }
 
     /** An OK READ: its header, then {@code length} bytes from {@code access}, which this now owns. */
-    void addRead(long id, TargetSegments.TargetAccess access, int length) throws IOException {
-      try {
-        header(OK, id, null);
-      } catch (IOException | RuntimeException e) {
-        access.close();
-        throw e;
-      }
+    void addRead(long id, TargetSegments.TargetAccess access, int length) {
+      header(OK, id, null);
       gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
       headerStart = buf.position();
       gather[gathered++] = view(access.address(), length);
@@ -617,39 +798,31 @@ final class TcpTransport implements Transport {
       bytes += length;
     }
 
-    /** Flushes unless a further request is already buffered or readable and the limits allow waiting. */
-    void flushUnlessMoreInput(ByteBuffer in) throws IOException {
+    /**
+     * Writes the waiting responses, as far as the socket takes them; true when all are written (and
+     * the READs' segments unpinned), false when the rest must wait until the socket is writable.
+     */
+    boolean flush() throws IOException {
       if (pending == 0) {
-        return;
+        return true;
       }
-      if (pending < MAX_PENDING && bytes < maxBytes
-          && (in.remaining() >= REQ_HEADER || (in.remaining() == 0 && readable()))) {
-        return;
+      if (!flushing) {
+        if (buf.position() > headerStart) {
+          gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
+          headerStart = buf.position();
+        }
+        flushing = true;
+        written = 0;
       }
-      flush();
-    }
-
-    private boolean readable() {
-      try {
-        return probe != null && probe.available() > 0;
-      } catch (IOException e) {
+      ch.write(gather, written, gathered - written);
+      while (written < gathered && !gather[written].hasRemaining()) {
+        written++;
+      }
+      if (written < gathered) {
         return false;
       }
-    }
-
-    /** Writes every waiting response in one gathering write and unpins the READs' segments. */
-    void flush() throws IOException {
-      if (pending == 0) {
-        return;
-      }
-      if (buf.position() > headerStart) {
-        gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
-      }
-      try {
-        writeFully(ch, gather, gathered);
-      } finally {
-        release();
-      }
+      release();
+      return true;
     }
 
     /** Forgets what is waiting (written or not) and unpins the READs' segments. */
@@ -662,6 +835,8 @@ final class TcpTransport implements Transport {
         held[i] = null;
       }
       gathered = 0;
+      written = 0;
+      flushing = false;
       heldCount = 0;
       headerStart = 0;
       pending = 0;
@@ -670,13 +845,298 @@ final class TcpTransport implements Transport {
     }
   }
 
+  /**
+   * A target I/O thread: serves every accepted connection assigned to it (non-blocking, one {@link
+   * Selector}), so with more rails than threads the rails' streams share threads instead of each
+   * adding a serving thread.
+   */
+  private final class ServeLoop {
+    final Selector selector;
+    final Thread thread;
+    final ConcurrentLinkedQueue<Served> dirty = new ConcurrentLinkedQueue<>();
+    final Set<Served> served = ConcurrentHashMap.newKeySet();
+    volatile boolean stopped;
+
+    ServeLoop(int index) throws IOException {
+      this.selector = Selector.open();
+      this.thread = thread("serve-" + index, this::run);
+    }
+
+    void schedule(Served s) {
+      dirty.add(s);
+      selector.wakeup();
+    }
+
+    void run() {
+      try {
+        while (!stopped) {
+          selector.select(k -> ((Served) k.attachment()).step());
+          for (Served s; (s = dirty.poll()) != null; ) {
+            s.step();
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the selector broke: drop every connection, below
+      } finally {
+        for (Served s : List.copyOf(served)) {
+          s.drop();
+        }
+        try {
+          selector.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+
+    void stop() {
+      stopped = true;
+      selector.wakeup();
+      try {
+        thread.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** One accepted connection, driven only by its {@link ServeLoop}. */
+  private final class Served {
+    final Rail rail;
+    final ServeLoop loop;
+    final SocketChannel ch;
+    final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
+    final ByteBuffer[] pair = new ByteBuffer[2];
+    final Responses out;
+    final TargetSegments segments = context.segments();
+    SelectionKey key;
+    ByteBuffer scratch;
+    volatile boolean closeRequested;
+    boolean dropped;
+    // the request being served: header parsed (op != 0), then its WRITE payload or refused bytes
+    byte op;
+    int nameLen;
+    long id;
+    long segKey;
+    long offset;
+    int length;
+    TargetSegments.TargetAccess access;
+    ByteBuffer dst;
+    long discard = -1;
+    String refusal;
+
+    Served(Rail rail, ServeLoop loop, SocketChannel ch) {
+      this.rail = rail;
+      this.loop = loop;
+      this.ch = ch;
+      this.out = new Responses(ch, responseBytes);
+    }
+
+    void step() {
+      if (dropped) {
+        return;
+      }
+      if (closeRequested || loop.stopped) {
+        drop();
+        return;
+      }
+      try {
+        if (key == null) {
+          key = ch.register(loop.selector, SelectionKey.OP_READ, this);
+        }
+        boolean waitWrite = serve();
+        int ops = waitWrite ? SelectionKey.OP_WRITE : SelectionKey.OP_READ;
+        if (key.interestOps() != ops) {
+          key.interestOps(ops);
+        }
+      } catch (IOException | RuntimeException e) {
+        // Peer went away, rail closed, or protocol error: drop the connection.
+        drop();
+      }
+    }
+
+    /** Serves requests until input runs dry (false) or responses wait for the socket (true). */
+    private boolean serve() throws IOException {
+      while (true) {
+        if (out.flushing && !out.flush()) {
+          return true;
+        }
+        if (op == 0) {
+          if (out.full() && !out.flush()) {
+            return true;
+          }
+          if (!fill(REQ_HEADER)) {
+            return !out.flush();
+          }
+          int magic = in.getInt();
+          op = in.get();
+          in.get();
+          nameLen = in.getShort() & 0xFFFF;
+          id = in.getLong();
+          segKey = in.getLong();
+          offset = in.getLong();
+          length = in.getInt();
+          if (magic != MAGIC_REQ || (op != OP_READ && op != OP_WRITE) || nameLen > 4096 || length < 0) {
+            throw new IOException("protocol error: magic 0x" + Integer.toHexString(magic) + ", op " + op
+                + ", name length " + nameLen + ", length " + length);
+          }
+        }
+        if (access == null && discard < 0) {
+          if (!fill(nameLen)) {
+            return !out.flush();
+          }
+          byte[] nameBytes = new byte[nameLen];
+          in.get(nameBytes);
+          String name = new String(nameBytes, StandardCharsets.UTF_8);
+          TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
+          TargetSegments.TargetAccess a;
+          try {
+            a = segments.acquire(name, segKey, offset, length, top);
+          } catch (TransferException refused) {
+            if (top == TransferOp.READ) {
+              out.add(REFUSED, id, refused.getMessage(), 0);
+              op = 0;
+              if (out.due() && !out.flush()) {
+                return true;
+              }
+              continue;
+            }
+            refusal = refused.getMessage();
+            discard = length;
+            a = null;
+          }
+          if (a != null) {
+            if (top == TransferOp.READ) {
+              out.addRead(id, a, length);
+              op = 0;
+              if (out.due() && !out.flush()) {
+                return true;
+              }
+              continue;
+            }
+            access = a;
+            int buffered = Math.min(in.remaining(), length);
+            if (buffered > 0) {
+              MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(in) + in.position(), a.address(), buffered);
+              in.position(in.position() + buffered);
+            }
+            dst = view(a.address() + buffered, length - buffered);
+            if (dst.hasRemaining()) {
+              // in is empty; read ahead the next request's header if it names the same segment
+              in.clear().limit(REQ_HEADER + nameLen);
+            }
+          }
+        }
+        if (discard >= 0) {
+          // a refused WRITE: its payload is read into scratch and dropped, so the stream stays in step
+          int buffered = (int) Math.min(in.remaining(), discard);
+          in.position(in.position() + buffered);
+          discard -= buffered;
+          while (discard > 0) {
+            if (scratch == null) {
+              scratch = ByteBuffer.allocateDirect(64 << 10);
+            }
+            scratch.clear().limit((int) Math.min(scratch.capacity(), discard));
+            int r = ch.read(scratch);
+            if (r < 0) {
+              throw new EOFException("connection closed by peer");
+            }
+            if (r == 0) {
+              return !out.flush();
+            }
+            discard -= r;
+          }
+          discard = -1;
+          out.add(REFUSED, id, refusal, 0);
+          refusal = null;
+          op = 0;
+          if (out.due() && !out.flush()) {
+            return true;
+          }
+          continue;
+        }
+        // a WRITE's payload, straight into the segment
+        if (dst.hasRemaining()) {
+          pair[0] = dst;
+          pair[1] = in;
+          long r;
+          try {
+            r = ch.read(pair);
+          } finally {
+            pair[0] = null;
+            pair[1] = null;
+          }
+          if (r < 0) {
+            throw new EOFException("connection closed by peer");
+          }
+          if (dst.hasRemaining()) {
+            if (r == 0) {
+              return !out.flush();
+            }
+            continue;
+          }
+          in.flip();
+        }
+        dst = null;
+        access.close();
+        access = null;
+        out.add(OK, id, null, length);
+        op = 0;
+        if (out.due() && !out.flush()) {
+          return true;
+        }
+      }
+    }
+
+    /**
+     * Makes at least {@code n} unread bytes available in {@code in} (read mode) without blocking,
+     * reading at most {@link #READ_AHEAD} bytes beyond them; false when they are not there yet.
+     */
+    private boolean fill(int n) throws IOException {
+      if (in.remaining() >= n) {
+        return true;
+      }
+      in.compact();
+      in.limit(Math.min(in.capacity(), Math.max(n, READ_AHEAD)));
+      int r = ch.read(in);
+      in.flip();
+      if (r < 0) {
+        throw new EOFException("connection closed by peer");
+      }
+      return in.remaining() >= n;
+    }
+
+    /** Closes the connection and unpins what it held. Loop thread only. */
+    void drop() {
+      if (dropped) {
+        return;
+      }
+      dropped = true;
+      out.release();
+      if (access != null) {
+        access.close();
+        access = null;
+      }
+      dst = null;
+      if (key != null) {
+        key.cancel();
+      }
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      rail.accepted.remove(this);
+      loop.served.remove(this);
+    }
+  }
+
   private final class Rail {
     final int index;
     final ServerSocketChannel server;
     final int port;
     final Thread acceptor;
-    final Set<SocketChannel> accepted = ConcurrentHashMap.newKeySet();
-    final Set<Thread> servers = ConcurrentHashMap.newKeySet();
+    final Set<Served> accepted = ConcurrentHashMap.newKeySet();
     volatile boolean closed;
     volatile LastConnection last;
 
@@ -699,94 +1159,23 @@ final class TcpTransport implements Transport {
         try {
           SocketChannel ch = server.accept();
           tune(ch);
-          accepted.add(ch);
+          ch.configureBlocking(false);
+          ServeLoop loop = serveLoops[Math.floorMod(index + n++, serveLoops.length)];
+          Served s = new Served(this, loop, ch);
+          accepted.add(s);
+          loop.served.add(s);
           if (closed) {
-            ch.close();
+            s.closeRequested = true;
+          }
+          loop.schedule(s);
+          if (closed) {
             return;
           }
-          Thread t = thread("serve-r" + index + "-" + (n++), () -> serve(ch));
-          servers.add(t);
-          t.start();
         } catch (IOException e) {
           return;
         }
       }
     }
-
-    void serve(SocketChannel ch) {
-      ByteBuffer in = ByteBuffer.allocateDirect(64 << 10);
-      ByteBuffer[] pair = new ByteBuffer[2];
-      in.flip();
-      Responses out = new Responses(ch, responseBytes);
-      ByteBuffer scratch = null;
-      TargetSegments segments = context.segments();
-      try {
-        while (!closed) {
-          ensure(ch, in, REQ_HEADER);
-          int magic = in.getInt();
-          byte op = in.get();
-          in.get();
-          int nameLen = in.getShort() & 0xFFFF;
-          long id = in.getLong();
-          long key = in.getLong();
-          long offset = in.getLong();
-          int length = in.getInt();
-          if (magic != MAGIC_REQ || (op != OP_READ && op != OP_WRITE) || nameLen > 4096 || length < 0) {
-            throw new IOException("protocol error: magic 0x" + Integer.toHexString(magic) + ", op " + op
-                + ", name length " + nameLen + ", length " + length);
-          }
-          ensure(ch, in, nameLen);
-          byte[] nameBytes = new byte[nameLen];
-          in.get(nameBytes);
-          String name = new String(nameBytes, StandardCharsets.UTF_8);
-          TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
-          TargetSegments.TargetAccess access;
-          try {
-            access = segments.acquire(name, key, offset, length, top);
-          } catch (TransferException refused) {
-            if (top == TransferOp.WRITE) {
-              int buffered = Math.min(in.remaining(), length);
-              in.position(in.position() + buffered);
-              if (scratch == null) {
-                scratch = ByteBuffer.allocateDirect(64 << 10);
-              }
-              for (long left = length - buffered; left > 0; ) {
-                scratch.clear().limit((int) Math.min(scratch.capacity(), left));
-                readFully(ch, scratch);
-                left -= scratch.limit();
-              }
-            }
-            out.add(REFUSED, id, refused.getMessage(), 0);
-            out.flushUnlessMoreInput(in);
-            continue;
-          }
-          if (top == TransferOp.WRITE) {
-            try {
-              // Read ahead the next request's header if it names the same segment (the usual case).
-              readTo(ch, in, access.address(), length, REQ_HEADER + nameLen, pair);
-            } finally {
-              access.close();
-            }
-            out.add(OK, id, null, length);
-          } else {
-            out.addRead(id, access, length);
-          }
-          out.flushUnlessMoreInput(in);
-        }
-      } catch (IOException | RuntimeException e) {
-        // Peer went away, rail closed, or protocol error: drop the connection.
-      } finally {
-        out.release();
-        accepted.remove(ch);
-        try {
-          ch.close();
-        } catch (IOException ignored) {
-          // closing anyway
-        }
-        servers.remove(Thread.currentThread());
-      }
-    }
-
 
     synchronized void close() {
       if (closed) {
@@ -798,21 +1187,20 @@ final class TcpTransport implements Transport {
       } catch (IOException ignored) {
         // closing anyway
       }
-      for (SocketChannel ch : List.copyOf(accepted)) {
+      for (Served s : List.copyOf(accepted)) {
+        s.closeRequested = true;
         try {
-          ch.close();
+          s.ch.close(); // a peer blocked on this connection sees it at once
         } catch (IOException ignored) {
           // closing anyway
         }
+        s.loop.schedule(s); // the loop unpins what the connection held
       }
     }
 
     void join() {
       try {
         acceptor.join(5000);
-        for (Thread t : List.copyOf(servers)) {
-          t.join(5000);
-        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
