@@ -38,11 +38,12 @@ import org.apache.ignite.IgniteCache;
  * ALREADY_EXISTS, a retried Remove NOT_FOUND.
  *
  * <p>Thread safe; one instance serves many threads. It holds several channels (each its own
- * HTTP/2 connection) to the master and spreads calls over them round robin: on one connection
+ * HTTP/2 connection) to the master and spreads calls over them round robin. On one connection
  * every call of every thread is read, run (the master's handlers run on the transport thread) and
- * answered by one server event loop thread and one client event loop thread, which then bound the
- * call rate and queue the calls behind each other; with several connections the server's and the
- * client's event loops share the work. The number is {@value #CHANNELS_PROPERTY} (system
+ * answered by one server event loop thread and one client event loop thread; with several
+ * connections the server's and the client's event loops can share the work. On the 2-core test
+ * machine (CPU saturated by other work) 4 connections made no measurable difference to
+ * GetReplicaList latency, so the default stays 1 (master-bridge/README.md). The number is {@value #CHANNELS_PROPERTY} (system
  * property) or {@link #defaultChannels()}; failover replaces all of them at once. Close the client
  * to release them. Errors reach the caller as {@link StatusRuntimeException} with the master's
  * status code and message.
@@ -77,13 +78,14 @@ public final class MasterClient implements AutoCloseable {
 
   /**
    * @return the number of connections a client opens when not told: the system property
-   *     {@value #CHANNELS_PROPERTY} if set, else 4
+   *     {@value #CHANNELS_PROPERTY} if set, else 1 (several connections showed no gain in the
+   *     benchmark on the 2-core test machine; master-bridge/README.md)
    * @throws IllegalArgumentException if the property is not a number from 1 to 64
    */
   public static int defaultChannels() {
     String v = System.getProperty(CHANNELS_PROPERTY);
     if (v == null || v.isBlank()) {
-      return 4;
+      return 1;
     }
     int n;
     try {
