@@ -19,6 +19,7 @@ import io.runicquanta.master.proto.Segment;
 import io.runicquanta.master.proto.UnmountSegmentRequest;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.ignite.Ignite;
@@ -36,25 +37,68 @@ import org.apache.ignite.IgniteCache;
  * retried call may already have taken effect on the old master: a retried PutStart can then answer
  * ALREADY_EXISTS, a retried Remove NOT_FOUND.
  *
- * <p>Thread safe; one instance serves many threads (gRPC channels multiplex). Close it to release
- * the channel. Errors reach the caller as {@link StatusRuntimeException} with the master's status
- * code and message.
+ * <p>Thread safe; one instance serves many threads. It holds several channels (each its own
+ * HTTP/2 connection) to the master and spreads calls over them round robin. On one connection
+ * every call of every thread is read, run (the master's handlers run on the transport thread) and
+ * answered by one server event loop thread and one client event loop thread; with several
+ * connections the server's and the client's event loops can share the work. On the 2-core test
+ * machine (CPU saturated by other work) 4 connections made no measurable difference to
+ * GetReplicaList latency, so the default stays 1 (master-bridge/README.md). The number is {@value #CHANNELS_PROPERTY} (system
+ * property) or {@link #defaultChannels()}; failover replaces all of them at once. Close the client
+ * to release them. Errors reach the caller as {@link StatusRuntimeException} with the master's
+ * status code and message.
  */
 public final class MasterClient implements AutoCloseable {
+  /** System property: how many connections a client opens to the master (1 to 64). */
+  public static final String CHANNELS_PROPERTY = "rq.master.clientChannels";
+
   private final Supplier<MasterAddress> resolver;
   private final long failoverNanos;
   private final long callTimeoutMillis;
+  private final int channels;
+  private final AtomicInteger next = new AtomicInteger();
   private volatile Conn conn;
   private volatile boolean closed;
 
-  private record Conn(MasterAddress address, ManagedChannel channel,
-      MasterServiceGrpc.MasterServiceBlockingStub stub) {}
+  private record Conn(MasterAddress address, ManagedChannel[] channels,
+      MasterServiceGrpc.MasterServiceBlockingStub[] stubs) {}
 
-  private MasterClient(Supplier<MasterAddress> resolver, MasterAddress first, Duration failover) {
+  private MasterClient(
+      Supplier<MasterAddress> resolver, MasterAddress first, Duration failover, int channels) {
+    if (channels < 1 || channels > 64) {
+      throw new IllegalArgumentException(
+          "MasterClient channels must be 1 to 64, got " + channels);
+    }
     this.resolver = resolver;
     this.failoverNanos = failover.toNanos();
     this.callTimeoutMillis = 30_000;
-    this.conn = open(first);
+    this.channels = channels;
+    this.conn = open(first, channels);
+  }
+
+  /**
+   * @return the number of connections a client opens when not told: the system property
+   *     {@value #CHANNELS_PROPERTY} if set, else 1 (several connections showed no gain in the
+   *     benchmark on the 2-core test machine; master-bridge/README.md)
+   * @throws IllegalArgumentException if the property is not a number from 1 to 64
+   */
+  public static int defaultChannels() {
+    String v = System.getProperty(CHANNELS_PROPERTY);
+    if (v == null || v.isBlank()) {
+      return 1;
+    }
+    int n;
+    try {
+      n = Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "system property " + CHANNELS_PROPERTY + " must be a number from 1 to 64, got '" + v + "'");
+    }
+    if (n < 1 || n > 64) {
+      throw new IllegalArgumentException(
+          "system property " + CHANNELS_PROPERTY + " must be a number from 1 to 64, got " + n);
+    }
+    return n;
   }
 
   /**
@@ -67,6 +111,24 @@ public final class MasterClient implements AutoCloseable {
    * @throws IllegalStateException if no master address appears within {@code failoverTimeout}
    */
   public static MasterClient connect(Ignite ignite, Duration failoverTimeout) {
+    return connect(ignite, failoverTimeout, defaultChannels());
+  }
+
+  /**
+   * Connects to the master of the grid {@code ignite} belongs to over {@code channels} connections.
+   *
+   * @param ignite a started node (client or server) of the grid
+   * @param failoverTimeout as {@link #connect(Ignite, Duration)}
+   * @param channels connections to open, 1 to 64
+   * @return a connected client; the caller must close it
+   * @throws IllegalStateException if no master address appears within {@code failoverTimeout}
+   * @throws IllegalArgumentException if {@code channels} is out of range
+   */
+  public static MasterClient connect(Ignite ignite, Duration failoverTimeout, int channels) {
+    if (channels < 1 || channels > 64) {
+      throw new IllegalArgumentException(
+          "MasterClient channels must be 1 to 64, got " + channels);
+    }
     IgniteCache<String, MasterAddress> cache = MasterCaches.address(ignite);
     Supplier<MasterAddress> resolver = () -> cache.get(MasterCaches.ADDRESS_KEY);
     long deadline = System.nanoTime() + failoverTimeout.toNanos();
@@ -79,7 +141,7 @@ public final class MasterClient implements AutoCloseable {
       }
       sleep(50);
     }
-    return new MasterClient(resolver, a, failoverTimeout);
+    return new MasterClient(resolver, a, failoverTimeout, channels);
   }
 
   /**
@@ -90,16 +152,45 @@ public final class MasterClient implements AutoCloseable {
    * @return a client; the caller must close it
    */
   public static MasterClient connect(String host, int port) {
-    return new MasterClient(null, new MasterAddress(host, port, "", 0, 0), Duration.ZERO);
+    return connect(host, port, defaultChannels());
   }
 
-  private static Conn open(MasterAddress a) {
-    ManagedChannel ch =
-        NettyChannelBuilder.forAddress(a.host(), a.port())
-            .usePlaintext()
-            .maxInboundMessageSize(64 << 20)
-            .build();
-    return new Conn(a, ch, MasterServiceGrpc.newBlockingStub(ch));
+  /**
+   * Connects to a master at a fixed address over {@code channels} connections, without failover.
+   *
+   * @param host host
+   * @param port port
+   * @param channels connections to open, 1 to 64
+   * @return a client; the caller must close it
+   * @throws IllegalArgumentException if {@code channels} is out of range
+   */
+  public static MasterClient connect(String host, int port, int channels) {
+    return new MasterClient(null, new MasterAddress(host, port, "", 0, 0), Duration.ZERO, channels);
+  }
+
+  private static Conn open(MasterAddress a, int n) {
+    ManagedChannel[] chs = new ManagedChannel[n];
+    MasterServiceGrpc.MasterServiceBlockingStub[] stubs =
+        new MasterServiceGrpc.MasterServiceBlockingStub[n];
+    for (int i = 0; i < n; i++) {
+      chs[i] =
+          NettyChannelBuilder.forAddress(a.host(), a.port())
+              .usePlaintext()
+              .maxInboundMessageSize(64 << 20)
+              .build();
+      stubs[i] = MasterServiceGrpc.newBlockingStub(chs[i]);
+    }
+    return new Conn(a, chs, stubs);
+  }
+
+  /** @return the number of connections this client spreads its calls over */
+  public int channels() {
+    return channels;
+  }
+
+  private MasterServiceGrpc.MasterServiceBlockingStub pick(Conn c) {
+    MasterServiceGrpc.MasterServiceBlockingStub[] s = c.stubs();
+    return s.length == 1 ? s[0] : s[(next.getAndIncrement() & Integer.MAX_VALUE) % s.length];
   }
 
   /** @return the address currently connected to */
@@ -107,9 +198,12 @@ public final class MasterClient implements AutoCloseable {
     return conn.address();
   }
 
-  /** @return the current blocking stub, without failover (calls on it are not retried) */
+  /**
+   * @return a blocking stub on one of the current connections (the next in turn), without failover
+   *     (calls on it are not retried)
+   */
   public MasterServiceGrpc.MasterServiceBlockingStub stub() {
-    return conn.stub();
+    return pick(conn);
   }
 
   /**
@@ -129,7 +223,7 @@ public final class MasterClient implements AutoCloseable {
       }
       Conn c = conn;
       try {
-        return rpc.apply(c.stub().withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS));
+        return rpc.apply(pick(c).withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS));
       } catch (StatusRuntimeException e) {
         if (!transportFailure(e.getStatus())
             || resolver == null
@@ -164,8 +258,10 @@ public final class MasterClient implements AutoCloseable {
     if (a == null || a.equals(failed.address())) {
       return;
     }
-    conn = open(a);
-    failed.channel().shutdownNow();
+    conn = open(a, channels);
+    for (ManagedChannel ch : failed.channels()) {
+      ch.shutdownNow();
+    }
   }
 
   /**
@@ -283,13 +379,21 @@ public final class MasterClient implements AutoCloseable {
   public void close() {
     closed = true;
     Conn c = conn;
-    c.channel().shutdown();
+    for (ManagedChannel ch : c.channels()) {
+      ch.shutdown();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     try {
-      if (!c.channel().awaitTermination(5, TimeUnit.SECONDS)) {
-        c.channel().shutdownNow();
+      for (ManagedChannel ch : c.channels()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !ch.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+          ch.shutdownNow();
+        }
       }
     } catch (InterruptedException e) {
-      c.channel().shutdownNow();
+      for (ManagedChannel ch : c.channels()) {
+        ch.shutdownNow();
+      }
       Thread.currentThread().interrupt();
     }
   }

@@ -26,7 +26,10 @@ class MasterSingletonTest {
   void masterMovesWhenItsNodeStopsAndKeepsAllMetadata() throws Exception {
     try (TestGrid grid = TestGrid.start("mb-single", 48520, 48620, 3, TestGrid.TEST_CONFIG);
         Ignite clientNode = Ignition.start(LocalGrid.config("mb-single-client", 48520, 48620, 10, 16, true));
-        MasterClient c = MasterClient.connect(clientNode, Duration.ofSeconds(60))) {
+        // several connections: failover must replace all of them (calls go round robin, so a
+        // connection left on the dead master would fail every third call after the move)
+        MasterClient c = MasterClient.connect(clientNode, Duration.ofSeconds(60), 3)) {
+      assertEquals(3, c.channels());
       MasterAddress first = c.address();
       for (int i = 0; i < 3; i++) {
         c.mountSegment("seg" + i, "node" + i, "", 16 << 20, "tcp", "127.0.0.1:" + (9000 + i), new byte[0]);

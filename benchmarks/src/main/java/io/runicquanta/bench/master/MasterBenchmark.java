@@ -99,6 +99,13 @@ public final class MasterBenchmark {
           objects.get("w" + key);
         }, null);
         long firstKey = seq.get() + 1;
+        if ("grl".equals(System.getProperty("rq.bench.only"))) {
+          grlOnly(c, procs, seq, firstKey, warm, measure, load0);
+          for (Process p : procs) {
+            p.destroyForcibly();
+          }
+          System.exit(0);
+        }
         for (int threads : new int[] {1, 16}) {
           Recorder starts = new Recorder();
           Recorder ends = new Recorder();
@@ -435,6 +442,77 @@ public final class MasterBenchmark {
     }
   }
 
+  /**
+   * The GetReplicaList cells alone ({@code -Drq.bench.only=grl}), {@code rq.bench.grlRounds} times
+   * (default 3) at 1 and 16 threads, with the CPU time the four JVMs and the whole box spent over
+   * each cell: CPU per call, and whether the box was saturated.
+   */
+  static void grlOnly(MasterClient c, List<Process> procs, AtomicLong seq, long firstKey0, int warm,
+      int measure, String load0) throws Exception {
+    long firstKey = seq.get() + 1;
+    rate(16, 0, Math.max(2, warm), () -> pair(c, "p/" + seq.incrementAndGet(), null, null), null);
+    long written = seq.get();
+    int rounds = Integer.getInteger("rq.bench.grlRounds", 3);
+    long[] pids = new long[procs.size() + 1];
+    for (int i = 0; i < procs.size(); i++) {
+      pids[i] = procs.get(i).pid();
+    }
+    pids[procs.size()] = ProcessHandle.current().pid();
+    System.out.println("client channels: " + c.channels() + "; objects: " + (written - firstKey + 1));
+    System.out.println("| round | threads | calls/s | p50 ms | p99 ms | p99.9 ms | max ms |"
+        + " CPU us/call srv0 srv1 srv2 client | box busy % | load |");
+    for (int r = 0; r < rounds; r++) {
+      for (int threads : new int[] {1, 16}) {
+        // warm-up of this thread count, then the measured cell with CPU counters around it
+        latencies(threads, 0, 1, () -> grl(c, firstKey, written));
+        long[] cpu0 = cpuTicks(pids);
+        long[] box0 = boxTicks();
+        long t0 = System.nanoTime();
+        long[] lat = latencies(threads, 0, measure, () -> grl(c, firstKey, written));
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long[] cpu1 = cpuTicks(pids);
+        long[] box1 = boxTicks();
+        StringBuilder cpu = new StringBuilder();
+        for (int i = 0; i < pids.length; i++) {
+          cpu.append(String.format(Locale.ROOT, " %.0f", (cpu1[i] - cpu0[i]) * 10_000.0 / lat[2]));
+        }
+        double busy = 100.0 * (box1[0] - box0[0]) / Math.max(1, box1[1] - box0[1]);
+        System.out.printf(Locale.ROOT, "| %d | %2d | %,.0f | %.3f | %.3f | %.3f | %.1f |%s | %.0f | %s |%n",
+            r, threads, lat[2] / secs, lat[0] / 1e6, lat[1] / 1e6, lat[3] / 1e6, lat[4] / 1e6,
+            cpu, busy, loadAverage());
+      }
+    }
+    System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
+  }
+
+  private static void grl(MasterClient c, long firstKey, long written) {
+    long k = firstKey + (long) (Math.random() * (written - firstKey));
+    c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey("p/" + k).build()));
+  }
+
+  /** @return utime + stime of each process, in clock ticks (1/100 s) */
+  static long[] cpuTicks(long[] pids) throws java.io.IOException {
+    long[] t = new long[pids.length];
+    for (int i = 0; i < pids.length; i++) {
+      String st = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pids[i] + "/stat"));
+      String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+      t[i] = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+    return t;
+  }
+
+  /** @return {busy, total} jiffies of the whole machine (first line of /proc/stat) */
+  static long[] boxTicks() throws java.io.IOException {
+    String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0)
+        .trim().split("\\s+");
+    long total = 0;
+    for (int i = 1; i < f.length; i++) {
+      total += Long.parseLong(f[i]);
+    }
+    long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+    return new long[] {total - idle, total};
+  }
+
   static String loadAverage() {
     try {
       return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
@@ -535,7 +613,7 @@ public final class MasterBenchmark {
     return n / secs;
   }
 
-  /** @return {p50, p99} latency in nanoseconds over the measurement window */
+  /** @return {p50, p99, count, p99.9, max} latency in nanoseconds over the measurement window */
   static long[] latencies(int threads, int warm, int measure, Op op) throws Exception {
     AtomicBoolean counting = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
@@ -586,6 +664,7 @@ public final class MasterBenchmark {
       at += sizes[i];
     }
     Arrays.sort(all);
-    return new long[] {all[(int) (total * 0.50)], all[(int) Math.min(total - 1, total * 0.99)]};
+    return new long[] {all[(int) (total * 0.50)], all[(int) Math.min(total - 1, total * 0.99)],
+        total, all[(int) Math.min(total - 1, total * 0.999)], all[total - 1]};
   }
 }
