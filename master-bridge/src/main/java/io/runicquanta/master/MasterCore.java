@@ -1962,12 +1962,38 @@ final class MasterCore implements AutoCloseable {
    * Checks that the state in memory is what the caches say, after waiting for every change to be
    * durable: the same objects (status, layout, checksums, put deadline), the same pending frees
    * and segments; allocators rebuilt from the caches (which fails on overlapping shards) have the
-   * same free bytes per segment. Meant for tests and diagnostics while no call is in flight.
+   * same free bytes per segment. Meant for tests and diagnostics while no call is in flight. The
+   * reaper may still change state meanwhile (a pending free whose lease ended is released, and its
+   * record removed from the cache in a batch of its own), so a comparison that saw any change
+   * between reading the caches and reading memory is thrown away and taken again (up to 50 times).
    *
    * @return the problems found, empty when consistent
    */
   List<String> checkConsistency() {
-    flush();
+    for (int attempt = 1; ; attempt++) {
+      flush();
+      long mark;
+      synchronized (lock) {
+        mark = open.isEmpty() && inflight.isEmpty() ? committed : -1;
+      }
+      List<String> problems = mark < 0 ? null : checkConsistencyAt(mark);
+      if (problems != null) {
+        return problems;
+      }
+      if (attempt == 50) {
+        throw new IllegalStateException("the master's state kept changing during 50 consistency checks");
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+  }
+
+  /** One comparison; null if the state changed after {@code mark} (the last durable batch). */
+  private List<String> checkConsistencyAt(long mark) {
     List<String> problems = new ArrayList<>();
     Map<String, SpaceAllocator> fresh = new HashMap<>();
     for (Cache.Entry<String, SegmentRecord> e : segments.query(new ScanQuery<String, SegmentRecord>())) {
@@ -1999,6 +2025,9 @@ final class MasterCore implements AutoCloseable {
       }
     }
     synchronized (lock) {
+      if (!open.isEmpty() || !inflight.isEmpty() || committed != mark) {
+        return null;
+      }
       if (!fresh.keySet().equals(segs.keySet())) {
         problems.add("mounted segments in cache " + fresh.keySet() + " != in memory " + segs.keySet());
       }
