@@ -541,7 +541,10 @@ public final class MasterBenchmark {
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(MasterNodeMain.class.getName());
-    cmd.addAll(List.of(name, "" + DISCO, "" + COMM, "10", "256", "10000"));
+    // Every measured pair leaves an object behind (the benchmark never removes), so the servers'
+    // data region must hold a few hundred thousand records: 256 MiB ran out (IgniteOutOfMemory, a
+    // server stopped) once the batch cells reached ~15,000 pairs/s.
+    cmd.addAll(List.of(name, "" + DISCO, "" + COMM, "10", System.getProperty("rq.bench.regionMiB", "1024"), "10000"));
     Process p = new ProcessBuilder(cmd)
         .redirectError(new File(System.getProperty("java.io.tmpdir"), name + ".log"))
         .start();
