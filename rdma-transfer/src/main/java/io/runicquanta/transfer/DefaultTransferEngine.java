@@ -36,7 +36,7 @@ import org.apache.arrow.memory.BufferAllocator;
  * transport that completes a slice on the calling thread does not recurse.
  *
  * <p>Slice size: an explicit builder {@code sliceBytes} is used as is. Otherwise the transport's
- * {@link Transport#preferredSliceBytes()} (local and tcp 1 MiB, fabric 64 KiB) caps it, and so do a
+ * {@link Transport#preferredSliceBytes()} (local, tcp and fabric over shm 1 MiB, other fabric 64 KiB) caps it, and so do a
  * rail's share of the request (a single large request still runs on every rail) and half a rail's
  * share of {@code maxBytesInFlight} (every rail can have a slice queued behind the one it moves, and
  * after a rail fails at most the in-flight bound of its bytes was still counted on it), never below

@@ -75,6 +75,25 @@ import java.util.concurrent.locks.LockSupport;
  * data progress ({@code tcp}, {@code shm}) the target's rail threads keep polling their CQs, which
  * drives the provider; idle, they park {@code fabric.idleParkNanos} between polls.
  *
+ * <h2>Slice size, and reads over {@code shm}</h2>
+ *
+ * The engine cuts requests into slices of at most {@link #preferredSliceBytes()}: {@code
+ * fabric.sliceBytes} if set, else 1 MiB on {@code shm} and 64 KiB on other providers. Why {@code
+ * shm} differs (libfabric 1.17, rdma-transfer/README.md "shm reads"): with {@code
+ * FI_DELIVERY_COMPLETE} (which we keep, because shm's one-copy "fast" RMA path skips the target's
+ * key and range checks) shm 1.17 picks its protocol in {@code smr_select_proto}, and for a read
+ * that function never returns the one-copy CMA protocol: its test {@code cma_avail &&
+ * FI_HMEM_SYSTEM} is always false ({@code FI_HMEM_SYSTEM} is 0; fixed upstream in April 2023,
+ * after 1.17), so every read goes through SAR bounce buffers (32 KiB each, up to 64 per hand-over), and
+ * while one SAR operation is in progress between an endpoint and a peer, shm refuses further
+ * operations to that peer with {@code -FI_EAGAIN}. A rail therefore has one read in flight at a
+ * time; with 64 KiB slices each 64 KiB cost a full hand-over between the two processes' progress
+ * threads, with 1 MiB slices each 1 MiB does. No option of 1.17 gives reads the CMA path with the
+ * target's checks kept (the environment variables {@code FI_SHM_SAR_THRESHOLD}, {@code
+ * FI_SHM_DISABLE_CMA} and {@code FI_SHM_USE_DSA_SAR} act on other branches), so larger slices are
+ * what is within our reach. Writes take CMA (the target's {@code process_vm_readv}) and gain from
+ * larger slices too (fewer commands).
+ *
  * <h2>Memory</h2>
  *
  * Registered memory belongs to segments (Arrow buffers) that the engine keeps open until their
@@ -90,6 +109,7 @@ final class FabricTransport implements Transport {
   private final String node;
   private final long idleParkNanos;
   private final long stallNanos;
+  private final int sliceBytes;
   private final Rail[] rails;
 
   FabricTransport(TransportContext context) {
@@ -98,6 +118,7 @@ final class FabricTransport implements Transport {
     this.node = context.option("fabric.node", null);
     this.idleParkNanos = Long.parseLong(context.option("fabric.idleParkNanos", "20000"));
     this.stallNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(context.option("fabric.stallMillis", "3000")));
+    this.sliceBytes = sliceBytes(context.option("fabric.sliceBytes", null), provider);
     Throwable cause = probe(provider);
     if (cause != null) {
       throw new TransportUnavailableException(
@@ -165,6 +186,42 @@ final class FabricTransport implements Transport {
   @Override
   public int rails() {
     return rails.length;
+  }
+
+  /** {@code fabric.sliceBytes}, else {@link #SHM_SLICE_BYTES} on {@code shm}, else {@link #DEFAULT_SLICE_BYTES}. */
+  @Override
+  public int preferredSliceBytes() {
+    return sliceBytes;
+  }
+
+  /** Slice size when {@code fabric.sliceBytes} is not set and the provider is not {@code shm}. */
+  static final int DEFAULT_SLICE_BYTES = 64 << 10;
+
+  /**
+   * Slice size on {@code shm} when {@code fabric.sliceBytes} is not set: 1 MiB, so that a READ
+   * (served by shm 1.17 through its bounce buffers, one such operation at a time per endpoint and
+   * peer) moves 32 bounce buffers per hand-over instead of 2; see the class comment.
+   */
+  static final int SHM_SLICE_BYTES = 1 << 20;
+
+  /**
+   * Parses {@code fabric.sliceBytes} (4096 to 2^30 bytes); {@code null} or blank: the provider's
+   * default ({@link #SHM_SLICE_BYTES} for {@code shm}, else {@link #DEFAULT_SLICE_BYTES}).
+   */
+  static int sliceBytes(String value, String provider) {
+    if (value == null || value.isBlank()) {
+      return "shm".equals(provider) ? SHM_SLICE_BYTES : DEFAULT_SLICE_BYTES;
+    }
+    long v;
+    try {
+      v = Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("fabric.sliceBytes must be a number of bytes, got '" + value + "'");
+    }
+    if (v < 4096 || v > (1 << 30)) {
+      throw new IllegalArgumentException("fabric.sliceBytes must be 4096..2^30 bytes, got " + v);
+    }
+    return (int) v;
   }
 
   @Override
