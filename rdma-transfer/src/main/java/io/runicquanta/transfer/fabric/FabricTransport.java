@@ -119,10 +119,14 @@ final class FabricTransport implements Transport {
     this.idleParkNanos = Long.parseLong(context.option("fabric.idleParkNanos", "20000"));
     this.stallNanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(context.option("fabric.stallMillis", "3000")));
     this.sliceBytes = sliceBytes(context.option("fabric.sliceBytes", null), provider);
+    boolean reapShm = reapStaleShm(context.option("fabric.shmReapStale", null));
     Throwable cause = probe(provider);
     if (cause != null) {
       throw new TransportUnavailableException(
           "fabric transport: provider '" + provider + "' unavailable: " + cause.getMessage(), cause);
+    }
+    if (reapShm && "shm".equals(provider)) {
+      ShmRegions.reapStale(java.nio.file.Path.of("/dev/shm"));
     }
     this.rails = new Rail[context.rails()];
     boolean ok = false;
@@ -192,6 +196,20 @@ final class FabricTransport implements Transport {
   @Override
   public int preferredSliceBytes() {
     return sliceBytes;
+  }
+
+  /**
+   * Parses {@code fabric.shmReapStale}: unset or {@code true} removes the {@code /dev/shm} regions of
+   * dead processes when a {@code shm} transport starts ({@link ShmRegions}); {@code false} leaves them.
+   */
+  static boolean reapStaleShm(String value) {
+    if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (value.trim().equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("fabric.shmReapStale must be true or false, got '" + value + "'");
   }
 
   /** Slice size when {@code fabric.sliceBytes} is not set and the provider is not {@code shm}. */
