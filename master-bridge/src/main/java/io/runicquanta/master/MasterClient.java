@@ -526,7 +526,11 @@ public final class MasterClient implements AutoCloseable {
   /**
    * Wraps each call of a connection: blocking-stub calls get their callbacks on the transport's
    * thread and one wake-up of the caller at the end; calls without a deadline go under the
-   * watchdog (class comment).
+   * watchdog (class comment). A blocking-stub call is recognised by gRPC's stub-type call option,
+   * read through {@link InternalClientCalls} (marked internal by gRPC; if it changes, this stops
+   * compiling rather than misbehaving). Its executor is the waiting caller's queue: the callbacks
+   * run directly instead, and one no-op handed to that queue after the close wakes the caller,
+   * which then finds its answer complete. Async and future stubs keep their executor.
    */
   private static final class FastBlocking implements ClientInterceptor {
     private final long timeoutNanos;

@@ -482,8 +482,8 @@ public final class MasterBenchmark {
         System.out.printf(Locale.ROOT, "| %d | %2d | %,.0f | %.3f | %.3f | %.3f | %.1f |%s | %.0f | %s |%n",
             r, threads, lat[2] / secs, lat[0] / 1e6, lat[1] / 1e6, lat[3] / 1e6, lat[4] / 1e6,
             cpu, busy, loadAverage());
-        if (threads > 1 && r == rounds - 1) {
-          System.out.println("  CPU us per call by JVM and thread group (16 threads, this round): "
+        if (threads > 1) {
+          System.out.println("  CPU us per call by JVM and thread group (16 threads, round " + r + "): "
               + threadBreakdown(th0, th1, lat[2], procs.size()));
         }
       }
