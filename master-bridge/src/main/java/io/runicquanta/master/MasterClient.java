@@ -530,7 +530,8 @@ public final class MasterClient implements AutoCloseable {
    * read through {@link InternalClientCalls} (marked internal by gRPC; if it changes, this stops
    * compiling rather than misbehaving). Its executor is the waiting caller's queue: the callbacks
    * run directly instead, and one no-op handed to that queue after the close wakes the caller,
-   * which then finds its answer complete. Async and future stubs keep their executor.
+   * which then finds its answer complete. Async and future stubs, and streaming calls, keep their
+   * executor.
    */
   private static final class FastBlocking implements ClientInterceptor {
     private final long timeoutNanos;
@@ -545,7 +546,9 @@ public final class MasterClient implements AutoCloseable {
         MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
       Executor waiter = null;
       CallOptions o = options;
-      if (options.getExecutor() != null
+      // unary only: a blocking server-streaming call's caller must be woken per message
+      if (method.getType() == MethodDescriptor.MethodType.UNARY
+          && options.getExecutor() != null
           && InternalClientCalls.getStubType(options) == InternalClientCalls.StubType.BLOCKING) {
         waiter = options.getExecutor();
         o = options.withExecutor(MoreExecutors.directExecutor());
