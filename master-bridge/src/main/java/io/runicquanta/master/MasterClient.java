@@ -1,10 +1,21 @@
 package io.runicquanta.master;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.InternalClientCalls;
 import io.runicquanta.codec.layout.ObjectLayout;
 import io.runicquanta.master.proto.Endpoint;
 import io.runicquanta.master.proto.GetReplicaListRequest;
@@ -18,6 +29,10 @@ import io.runicquanta.master.proto.RemoveRequest;
 import io.runicquanta.master.proto.Segment;
 import io.runicquanta.master.proto.UnmountSegmentRequest;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -47,10 +62,42 @@ import org.apache.ignite.IgniteCache;
  * property) or {@link #defaultChannels()}; failover replaces all of them at once. Close the client
  * to release them. Errors reach the caller as {@link StatusRuntimeException} with the master's
  * status code and message.
+ *
+ * <p><b>The call path</b> (CPU per call matters: on the 2-core test machine 16 calling threads
+ * saturate the box, and the client JVM used 2 to 4 times the master's CPU per GetReplicaList;
+ * master-bridge/README.md). Each connection's blocking stub is built once, on the channel wrapped
+ * by {@link FastBlocking}; a call allocates no stub and no {@code Deadline}:
+ *
+ * <ul>
+ *   <li><b>Deadline without timers.</b> A per-call {@code withDeadlineAfter} stub scheduled a timer
+ *       on the client's event loop and sent a {@code grpc-timeout} header, for which the server
+ *       scheduled a second timer; both were cancelled again on every answer. Instead every call
+ *       without a deadline of its own is put in one set of calls in flight, and a single daemon
+ *       thread ({@value #WATCHDOG_NAME}, shared by all clients, ticking every {@value #TICK_MS} ms)
+ *       cancels those older than the call timeout ({@link #CALL_TIMEOUT_PROPERTY}, default 30 s);
+ *       such a call fails with DEADLINE_EXCEEDED naming the timeout, as before. A stub given its own
+ *       deadline ({@code s.withDeadlineAfter(..)}) keeps gRPC's.
+ *   <li><b>One wake-up per call.</b> gRPC's blocking stub runs the call's callbacks (headers,
+ *       message, close) on the calling thread, each handed over from the event loop through its
+ *       own queue, and the caller can be woken once per callback. For blocking stubs the callbacks
+ *       here run on the event loop instead (they only parse the response and complete a future),
+ *       and the caller is woken once, after the close.
+ *   <li><b>No gRPC retry layer.</b> The channel is built with {@code disableRetry()}: gRPC's
+ *       retry support wraps every call in a retriable stream that buffers it; this client does its
+ *       own retries (UNAVAILABLE, broken connection) across master moves.
+ * </ul>
  */
 public final class MasterClient implements AutoCloseable {
   /** System property: how many connections a client opens to the master (1 to 64). */
   public static final String CHANNELS_PROPERTY = "rq.master.clientChannels";
+  /** System property: a call's timeout in milliseconds when its stub has no deadline (30000). */
+  public static final String CALL_TIMEOUT_PROPERTY = "rq.master.callTimeoutMs";
+  static final String WATCHDOG_NAME = "rq-master-client-deadlines";
+  static final long TICK_MS = 100;
+  /** Calls in flight without a deadline of their own, of every client; see the class comment. */
+  private static final Set<Watched<?, ?>> INFLIGHT = ConcurrentHashMap.newKeySet();
+  private static final Runnable WAKE = () -> {};
+  private static Thread watchdog;
 
   private final Supplier<MasterAddress> resolver;
   private final long failoverNanos;
@@ -63,17 +110,45 @@ public final class MasterClient implements AutoCloseable {
   private record Conn(MasterAddress address, ManagedChannel[] channels,
       MasterServiceGrpc.MasterServiceBlockingStub[] stubs) {}
 
-  private MasterClient(
-      Supplier<MasterAddress> resolver, MasterAddress first, Duration failover, int channels) {
+  private MasterClient(Supplier<MasterAddress> resolver, MasterAddress first, Duration failover,
+      int channels, long callTimeoutMillis) {
     if (channels < 1 || channels > 64) {
       throw new IllegalArgumentException(
           "MasterClient channels must be 1 to 64, got " + channels);
     }
+    if (callTimeoutMillis < 1) {
+      throw new IllegalArgumentException(
+          "MasterClient call timeout must be at least 1 ms, got " + callTimeoutMillis + " ms");
+    }
     this.resolver = resolver;
     this.failoverNanos = failover.toNanos();
-    this.callTimeoutMillis = 30_000;
+    this.callTimeoutMillis = callTimeoutMillis;
     this.channels = channels;
     this.conn = open(first, channels);
+  }
+
+  /**
+   * @return the call timeout when not told: the system property {@value #CALL_TIMEOUT_PROPERTY}
+   *     if set, else 30,000 ms
+   * @throws IllegalArgumentException if the property is not a positive number
+   */
+  public static long defaultCallTimeoutMillis() {
+    String v = System.getProperty(CALL_TIMEOUT_PROPERTY);
+    if (v == null || v.isBlank()) {
+      return 30_000;
+    }
+    long n;
+    try {
+      n = Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n < 1) {
+      throw new IllegalArgumentException(
+          "system property " + CALL_TIMEOUT_PROPERTY + " must be a positive number of milliseconds,"
+              + " got '" + v + "'");
+    }
+    return n;
   }
 
   /**
@@ -141,7 +216,7 @@ public final class MasterClient implements AutoCloseable {
       }
       sleep(50);
     }
-    return new MasterClient(resolver, a, failoverTimeout, channels);
+    return new MasterClient(resolver, a, failoverTimeout, channels, defaultCallTimeoutMillis());
   }
 
   /**
@@ -165,20 +240,39 @@ public final class MasterClient implements AutoCloseable {
    * @throws IllegalArgumentException if {@code channels} is out of range
    */
   public static MasterClient connect(String host, int port, int channels) {
-    return new MasterClient(null, new MasterAddress(host, port, "", 0, 0), Duration.ZERO, channels);
+    return connect(host, port, channels, Duration.ofMillis(defaultCallTimeoutMillis()));
   }
 
-  private static Conn open(MasterAddress a, int n) {
+  /**
+   * Connects to a master at a fixed address, without failover, with a given call timeout.
+   *
+   * @param host host
+   * @param port port
+   * @param channels connections to open, 1 to 64
+   * @param callTimeout how long a call waits for its answer before it fails with DEADLINE_EXCEEDED
+   *     (checked every {@value #TICK_MS} ms, so it may wait up to that much longer)
+   * @return a client; the caller must close it
+   * @throws IllegalArgumentException if {@code channels} is out of range or the timeout is under
+   *     1 ms
+   */
+  public static MasterClient connect(String host, int port, int channels, Duration callTimeout) {
+    return new MasterClient(
+        null, new MasterAddress(host, port, "", 0, 0), Duration.ZERO, channels, callTimeout.toMillis());
+  }
+
+  private Conn open(MasterAddress a, int n) {
     ManagedChannel[] chs = new ManagedChannel[n];
     MasterServiceGrpc.MasterServiceBlockingStub[] stubs =
         new MasterServiceGrpc.MasterServiceBlockingStub[n];
+    FastBlocking fast = new FastBlocking(TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis));
     for (int i = 0; i < n; i++) {
       chs[i] =
           NettyChannelBuilder.forAddress(a.host(), a.port())
               .usePlaintext()
               .maxInboundMessageSize(64 << 20)
+              .disableRetry()
               .build();
-      stubs[i] = MasterServiceGrpc.newBlockingStub(chs[i]);
+      stubs[i] = MasterServiceGrpc.newBlockingStub(ClientInterceptors.intercept(chs[i], fast));
     }
     return new Conn(a, chs, stubs);
   }
@@ -200,7 +294,8 @@ public final class MasterClient implements AutoCloseable {
 
   /**
    * @return a blocking stub on one of the current connections (the next in turn), without failover
-   *     (calls on it are not retried)
+   *     (calls on it are not retried); its calls get the client's call timeout unless given a
+   *     deadline of their own
    */
   public MasterServiceGrpc.MasterServiceBlockingStub stub() {
     return pick(conn);
@@ -209,7 +304,8 @@ public final class MasterClient implements AutoCloseable {
   /**
    * Runs a call, following the master to its new node on UNAVAILABLE.
    *
-   * @param rpc the call, given a stub with a 30 s deadline
+   * @param rpc the call, given a stub whose calls fail with DEADLINE_EXCEEDED after the call
+   *     timeout (30 s unless set otherwise), unless the call sets its own deadline
    * @param <T> the response type
    * @return the response
    * @throws StatusRuntimeException the master's refusal, or UNAVAILABLE after the failover timeout
@@ -223,7 +319,7 @@ public final class MasterClient implements AutoCloseable {
       }
       Conn c = conn;
       try {
-        return rpc.apply(pick(c).withDeadlineAfter(callTimeoutMillis, TimeUnit.MILLISECONDS));
+        return rpc.apply(pick(c));
       } catch (StatusRuntimeException e) {
         if (!transportFailure(e.getStatus())
             || resolver == null
@@ -395,6 +491,133 @@ public final class MasterClient implements AutoCloseable {
         ch.shutdownNow();
       }
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** @return the number of calls in flight under the deadline watchdog, of all clients; for tests */
+  static int watchedCalls() {
+    return INFLIGHT.size();
+  }
+
+  private static synchronized void startWatchdog() {
+    if (watchdog != null) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      while (true) {
+        try {
+          Thread.sleep(TICK_MS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        long now = System.nanoTime();
+        for (Watched<?, ?> w : INFLIGHT) {
+          if (now - w.dueNanos >= 0) {
+            w.expire();
+          }
+        }
+      }
+    }, WATCHDOG_NAME);
+    t.setDaemon(true);
+    t.start();
+    watchdog = t;
+  }
+
+  /**
+   * Wraps each call of a connection: blocking-stub calls get their callbacks on the transport's
+   * thread and one wake-up of the caller at the end; calls without a deadline go under the
+   * watchdog (class comment). A blocking-stub call is recognised by gRPC's stub-type call option,
+   * read through {@link InternalClientCalls} (marked internal by gRPC; if it changes, this stops
+   * compiling rather than misbehaving). Its executor is the waiting caller's queue: the callbacks
+   * run directly instead, and one no-op handed to that queue after the close wakes the caller,
+   * which then finds its answer complete. Async and future stubs, and streaming calls, keep their
+   * executor.
+   */
+  private static final class FastBlocking implements ClientInterceptor {
+    private final long timeoutNanos;
+
+    FastBlocking(long timeoutNanos) {
+      this.timeoutNanos = timeoutNanos;
+      startWatchdog();
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(
+        MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      Executor waiter = null;
+      CallOptions o = options;
+      // unary only: a blocking server-streaming call's caller must be woken per message
+      if (method.getType() == MethodDescriptor.MethodType.UNARY
+          && options.getExecutor() != null
+          && InternalClientCalls.getStubType(options) == InternalClientCalls.StubType.BLOCKING) {
+        waiter = options.getExecutor();
+        o = options.withExecutor(MoreExecutors.directExecutor());
+      }
+      if (options.getDeadline() != null && waiter == null) {
+        return next.newCall(method, o);
+      }
+      long due = options.getDeadline() != null ? Long.MAX_VALUE : timeoutNanos;
+      return new Watched<>(next.newCall(method, o), waiter, due, timeoutNanos);
+    }
+  }
+
+  /** A call under the watchdog and/or with its caller woken once at the end. */
+  private static final class Watched<Q, R> extends ForwardingClientCall.SimpleForwardingClientCall<Q, R> {
+    final long dueNanos;
+    private final long timeoutNanos;
+    private final boolean watched;
+    private final Executor waiter;
+    private volatile boolean expired;
+
+    Watched(ClientCall<Q, R> call, Executor waiter, long timeoutOrMax, long timeoutNanos) {
+      super(call);
+      this.waiter = waiter;
+      this.watched = timeoutOrMax != Long.MAX_VALUE;
+      this.timeoutNanos = timeoutNanos;
+      this.dueNanos = watched ? System.nanoTime() + timeoutOrMax : 0;
+    }
+
+    void expire() {
+      expired = true;
+      INFLIGHT.remove(this);
+      delegate().cancel("no answer within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null);
+    }
+
+    @Override
+    public void start(Listener<R> listener, Metadata headers) {
+      if (watched) {
+        INFLIGHT.add(this);
+      }
+      try {
+        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<R>(listener) {
+          @Override
+          public void onClose(Status status, Metadata trailers) {
+            if (watched) {
+              INFLIGHT.remove(Watched.this);
+            }
+            Status s = status;
+            if (expired && status.getCode() == Status.Code.CANCELLED) {
+              s = Status.DEADLINE_EXCEEDED.withDescription(
+                  "MasterClient: the master did not answer within "
+                      + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (" + CALL_TIMEOUT_PROPERTY + ")");
+            }
+            try {
+              super.onClose(s, trailers);
+            } finally {
+              if (waiter != null) {
+                try {
+                  waiter.execute(WAKE);
+                } catch (RejectedExecutionException e) {
+                  // the caller already saw its answer and stopped waiting
+                }
+              }
+            }
+          }
+        }, headers);
+      } catch (RuntimeException | Error e) {
+        INFLIGHT.remove(this);
+        throw e;
+      }
     }
   }
 

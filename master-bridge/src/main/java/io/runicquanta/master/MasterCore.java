@@ -123,7 +123,9 @@ import org.slf4j.LoggerFactory;
  *       scanning every lease held, under the lock: with a 10 s read lease and thousands of reads a
  *       second, 10^5 entries, a stall of every call several times a second (a p99 cost of
  *       GetReplicaList). Lease ends now also go to a priority queue, and the reaper pops only the
- *       ended ones.
+ *       ended ones. (2026-12-01) Only a key's first lease is queued; an extension moves the map's
+ *       value and the reaper re-queues the key when its old entry ends, so a read of a leased key
+ *       no longer costs a queue insertion.
  * </ul>
  *
  * <h2>Leases</h2>
@@ -1072,23 +1074,43 @@ final class MasterCore implements AutoCloseable {
     return mergeLease(key, until);
   }
 
-  /** Extends the read lease of {@code key} to at least {@code until}; lock held. @return its end */
+  /**
+   * Extends the read lease of {@code key} to at least {@code until}; lock held. Only a key without
+   * a lease gets a queue entry: an extension just moves the map's value, and the reaper, popping the
+   * key's older entry, queues it again at the new end ({@link #forgetEndedLeases}). So a read of a
+   * leased key costs one map lookup, not a queue insertion (one per read before, 10^5 entries at
+   * 10^4 reads/s with a 10 s lease). @return its end
+   */
   private long mergeLease(String key, long until) {
-    long v = readLeases.merge(key, until, Math::max);
-    if (v == until) {
+    Long old = readLeases.get(key);
+    if (old == null) {
+      readLeases.put(key, until);
       leaseEnds.add(new LeaseEnd(until, key));
+      return until;
     }
-    return v;
+    if (old >= until) {
+      return old;
+    }
+    readLeases.put(key, until);
+    return until;
   }
 
-  /** Forgets the read leases that ended before {@code now}; lock held. */
+  /**
+   * Forgets the read leases that ended before {@code now}; a lease extended since its queue entry
+   * was made is queued again at its current end; lock held.
+   */
   private void forgetEndedLeases(long now) {
     LeaseEnd e;
     while ((e = leaseEnds.peek()) != null && e.until() < now) {
       leaseEnds.poll();
       Long v = readLeases.get(e.key());
-      if (v != null && v < now) {
+      if (v == null) {
+        continue;
+      }
+      if (v < now) {
         readLeases.remove(e.key());
+      } else {
+        leaseEnds.add(new LeaseEnd(v, e.key()));
       }
     }
   }

@@ -333,6 +333,34 @@ class MasterServiceTest {
   }
 
   @Test
+  void aLeaseExtendedByRereadsOutlivesItsFirstEndAndIsForgottenAfterTheLast() {
+    mountThree(8 * MIB);
+    ObjectLayout l = c.putStart("ext", 10_000, 1, 65_536, 1024);
+    c.putEnd("ext", crcs(l));
+    // re-read every 100 ms for 1.5 s: three times the 500 ms lease, so the reaper meets the key's
+    // first queued end while the lease is still running (only a key's first lease is queued)
+    long until = System.nanoTime() + 1_500_000_000L;
+    while (System.nanoTime() < until) {
+      c.getReplicaList("ext");
+      TestGrid.sleep(100);
+    }
+    MasterCore core = grid.core();
+    assertTrue(core.readLeaseCount() > 0, "the extended lease was forgotten while it ran");
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (core.readLeaseCount() > 0 && System.nanoTime() < deadline) {
+      TestGrid.sleep(20);
+    }
+    assertEquals(0, core.readLeaseCount(), "the extended lease was never forgotten after it ended");
+    c.getReplicaList("ext");
+    until = System.nanoTime() + 1_000_000_000L;
+    while (System.nanoTime() < until) {
+      c.getReplicaList("ext");
+      TestGrid.sleep(100);
+    }
+    assertTrue(c.remove("ext"), "space of an object under an extended read lease must wait for it");
+  }
+
+  @Test
   void putRevokeFreesAndRefusesCompleteObjects() {
     mountThree(8 * MIB);
     long before = freeBytes();

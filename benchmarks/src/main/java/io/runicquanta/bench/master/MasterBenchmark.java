@@ -467,11 +467,13 @@ public final class MasterBenchmark {
         latencies(threads, 0, 1, () -> grl(c, firstKey, written));
         long[] cpu0 = cpuTicks(pids);
         long[] box0 = boxTicks();
+        java.util.Map<String, Long> th0 = threadTicks(pids);
         long t0 = System.nanoTime();
         long[] lat = latencies(threads, 0, measure, () -> grl(c, firstKey, written));
         double secs = (System.nanoTime() - t0) / 1e9;
         long[] cpu1 = cpuTicks(pids);
         long[] box1 = boxTicks();
+        java.util.Map<String, Long> th1 = threadTicks(pids);
         StringBuilder cpu = new StringBuilder();
         for (int i = 0; i < pids.length; i++) {
           cpu.append(String.format(Locale.ROOT, " %.0f", (cpu1[i] - cpu0[i]) * 10_000.0 / lat[2]));
@@ -480,6 +482,10 @@ public final class MasterBenchmark {
         System.out.printf(Locale.ROOT, "| %d | %2d | %,.0f | %.3f | %.3f | %.3f | %.1f |%s | %.0f | %s |%n",
             r, threads, lat[2] / secs, lat[0] / 1e6, lat[1] / 1e6, lat[3] / 1e6, lat[4] / 1e6,
             cpu, busy, loadAverage());
+        if (threads > 1) {
+          System.out.println("  CPU us per call by JVM and thread group (16 threads, round " + r + "): "
+              + threadBreakdown(th0, th1, lat[2], procs.size()));
+        }
       }
     }
     System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
@@ -499,6 +505,54 @@ public final class MasterBenchmark {
       t[i] = Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
     return t;
+  }
+
+  /**
+   * @return per JVM index and thread group ("i/name", the name from /proc with digits dropped), the
+   *     utime + stime of its threads in clock ticks; threads gone between two reads are missed
+   */
+  static java.util.Map<String, Long> threadTicks(long[] pids) {
+    java.util.Map<String, Long> m = new java.util.HashMap<>();
+    for (int i = 0; i < pids.length; i++) {
+      java.io.File[] tasks = new java.io.File("/proc/" + pids[i] + "/task").listFiles();
+      if (tasks == null) {
+        continue;
+      }
+      for (java.io.File t : tasks) {
+        try {
+          String st = java.nio.file.Files.readString(t.toPath().resolve("stat"));
+          String name = st.substring(st.indexOf('(') + 1, st.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+          String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+          m.merge(i + "/" + name + "/" + t.getName(), Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread ended
+        }
+      }
+    }
+    return m;
+  }
+
+  /** @return the thread groups that used the most CPU between two {@link #threadTicks} reads */
+  static String threadBreakdown(java.util.Map<String, Long> a, java.util.Map<String, Long> b, long calls,
+      int servers) {
+    java.util.Map<String, Long> groups = new java.util.TreeMap<>();
+    for (java.util.Map.Entry<String, Long> e : b.entrySet()) {
+      String k = e.getKey();
+      String g = k.substring(0, k.lastIndexOf('/'));
+      groups.merge(g, e.getValue() - a.getOrDefault(k, 0L), Long::sum);
+    }
+    StringBuilder sb = new StringBuilder();
+    groups.entrySet().stream()
+        .filter(e -> e.getValue() > 0)
+        .sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
+        .limit(14)
+        .forEach(e -> {
+          String g = e.getKey();
+          int i = Integer.parseInt(g.substring(0, g.indexOf('/')));
+          sb.append(String.format(Locale.ROOT, "%s %s %.0f; ", i == servers ? "client" : "srv" + i,
+              g.substring(g.indexOf('/') + 1), e.getValue() * 10_000.0 / calls));
+        });
+    return sb.toString();
   }
 
   /** @return {busy, total} jiffies of the whole machine (first line of /proc/stat) */
