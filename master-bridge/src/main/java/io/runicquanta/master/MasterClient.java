@@ -133,20 +133,27 @@ public final class MasterClient implements AutoCloseable {
    * @throws IllegalArgumentException if the property is not a positive number
    */
   public static long defaultCallTimeoutMillis() {
-    String v = System.getProperty(CALL_TIMEOUT_PROPERTY);
+    return longProperty(CALL_TIMEOUT_PROPERTY, 30_000, 1, Long.MAX_VALUE, "a positive number of milliseconds");
+  }
+
+  /**
+   * The system property {@code name} as a number from {@code min} to {@code max}, {@code dflt} when
+   * unset or blank; otherwise an {@link IllegalArgumentException} naming the property, what it must
+   * be ({@code what}) and the value given.
+   */
+  static long longProperty(String name, long dflt, long min, long max, String what) {
+    String v = System.getProperty(name);
     if (v == null || v.isBlank()) {
-      return 30_000;
+      return dflt;
     }
     long n;
     try {
       n = Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
-      n = -1;
+      throw new IllegalArgumentException("system property " + name + " must be " + what + ", got '" + v + "'");
     }
-    if (n < 1) {
-      throw new IllegalArgumentException(
-          "system property " + CALL_TIMEOUT_PROPERTY + " must be a positive number of milliseconds,"
-              + " got '" + v + "'");
+    if (n < min || n > max) {
+      throw new IllegalArgumentException("system property " + name + " must be " + what + ", got " + n);
     }
     return n;
   }
@@ -158,22 +165,7 @@ public final class MasterClient implements AutoCloseable {
    * @throws IllegalArgumentException if the property is not a number from 1 to 64
    */
   public static int defaultChannels() {
-    String v = System.getProperty(CHANNELS_PROPERTY);
-    if (v == null || v.isBlank()) {
-      return 1;
-    }
-    int n;
-    try {
-      n = Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "system property " + CHANNELS_PROPERTY + " must be a number from 1 to 64, got '" + v + "'");
-    }
-    if (n < 1 || n > 64) {
-      throw new IllegalArgumentException(
-          "system property " + CHANNELS_PROPERTY + " must be a number from 1 to 64, got " + n);
-    }
-    return n;
+    return (int) longProperty(CHANNELS_PROPERTY, 1, 1, 64, "a number from 1 to 64");
   }
 
   /**
