@@ -33,6 +33,38 @@ class GeneratorsTest {
     }
   }
 
+  /**
+   * PlanBuilder keeps each LT row in Tuple's order and sorts and cancels only when a row repeats a
+   * column; this checks that no row does, for every K' of Table 2 (W and P1 prime; every source
+   * ISI up to K' = 4000, 4000 of them above, and 50 repair ISIs), so the unsorted path is the one
+   * the codec takes.
+   */
+  @Test
+  void encIndicesNeverRepeatAColumn() {
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(820);
+    int[] tup = new int[6];
+    int[] out = new int[40];
+    for (int row = 0; row < SystematicParams.tableRows(); row++) {
+      SystematicParams p = SystematicParams.forSourceSymbols(
+          Math.min(SystematicParams.MAX_SOURCE_SYMBOLS, Rfc6330Tables.K_PRIME[row]));
+      assertTrue(java.math.BigInteger.valueOf(p.w()).isProbablePrime(30), "W prime: " + p);
+      assertTrue(java.math.BigInteger.valueOf(p.p1()).isProbablePrime(30), "P1 prime: " + p);
+      int[] stamp = new int[p.l()];
+      int mark = 0;
+      int src = Math.min(p.kPrime(), 4000); // all source ISIs up to K' = 4000, then a sample
+      for (int i = 0; i < src + 50; i++) {
+        long x = i >= src ? rnd.nextLong(p.kPrime(), (1L << 24) + p.kPrime())
+            : src == p.kPrime() ? i : rnd.nextInt(p.kPrime());
+        int n = Generators.encIndices(p, x, tup, out);
+        mark++;
+        for (int q = 0; q < n; q++) {
+          assertTrue(stamp[out[q]] != mark, "repeated column " + out[q] + " for X=" + x + ", " + p);
+          stamp[out[q]] = mark;
+        }
+      }
+    }
+  }
+
   @Test
   void degBoundaries() {
     int w = 1000;
