@@ -192,6 +192,12 @@ public final class TransferBenchmark {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of(BenchFlags.JVM_ARGS));
     cmd.add("-Xmx512m");
+    // -Drq.bench.peerJvmArgs="-XX:StartFlightRecording=..." : extra JVM flags for the peer (space-separated)
+    for (String a : System.getProperty("rq.bench.peerJvmArgs", "").trim().split("\\s+")) {
+      if (!a.isEmpty()) {
+        cmd.add(a);
+      }
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(TransferBenchPeer.class.getName());
@@ -205,7 +211,12 @@ public final class TransferBenchmark {
     peerProcess = p.toHandle();
     try {
       BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      // The peer's JVM may print before READY (for example JFR's start-up message): pass that on.
       String ready = in.readLine();
+      while (ready != null && !ready.startsWith("READY ") && !ready.startsWith("ERR")) {
+        System.err.println("peer: " + ready);
+        ready = in.readLine();
+      }
       if (ready == null || !ready.startsWith("READY ")) {
         throw new IllegalStateException(label + " peer did not start: " + ready);
       }
@@ -265,9 +276,40 @@ public final class TransferBenchmark {
     return measure(() -> engine.submit(batch).future().get(120, TimeUnit.SECONDS));
   }
 
+  /**
+   * With {@code -Drq.bench.socketReadRequests=true} the READ baseline sends one 16-byte request per
+   * chunk (all of a batch's requests in one write, then it reads the chunks), as any READ protocol
+   * must, instead of one command per batch. Off by default: the table's baseline stays the plain copy.
+   */
+  static final boolean SOCKET_READ_REQUESTS = Boolean.getBoolean("rq.bench.socketReadRequests");
+
   static double socketRun(SocketChannel ch, ByteBuffer mem, String op, long size) throws Exception {
     ByteBuffer cmd = ByteBuffer.allocateDirect(9);
     ByteBuffer ack = ByteBuffer.allocateDirect(1);
+    if (SOCKET_READ_REQUESTS && op.equals("READ")) {
+      int n = (int) ((BATCH_BYTES + size - 1) / size);
+      ByteBuffer reqs = ByteBuffer.allocateDirect(9 + 16 * n);
+      return measure(() -> {
+        reqs.clear();
+        reqs.put((byte) 3).putLong(n);
+        for (long off = 0; off < BATCH_BYTES; off += size) {
+          reqs.putLong(off).putInt((int) Math.min(size, BATCH_BYTES - off)).putInt(0);
+        }
+        reqs.flip();
+        while (reqs.hasRemaining()) {
+          ch.write(reqs);
+        }
+        for (long off = 0; off < BATCH_BYTES; off += size) {
+          mem.clear().position((int) off).limit((int) Math.min(off + size, BATCH_BYTES));
+          while (mem.hasRemaining()) {
+            if (ch.read(mem) < 0) {
+              throw new IOException("peer closed");
+            }
+          }
+        }
+        return null;
+      });
+    }
     return measure(() -> {
       cmd.clear();
       cmd.put(op.equals("WRITE") ? (byte) 1 : (byte) 2).putLong(BATCH_BYTES).flip();
