@@ -94,7 +94,9 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * <h2>No heap copies</h2>
  *
  * Payload moves between the socket and the segment through direct {@link ByteBuffer} views over the
- * registered memory ({@code MemoryUtil.directBuffer}); headers use per-connection direct buffers.
+ * registered memory ({@link #view}: the JDK's private DirectByteBuffer constructor through a constant
+ * method handle, Arrow's {@code MemoryUtil.directBuffer} as fallback); headers use per-connection
+ * direct buffers, and on the target a per-connection pool of views of them.
  */
 final class TcpTransport implements Transport {
   static final int MAGIC_REQ = 0x52515431; // "RQT1"
