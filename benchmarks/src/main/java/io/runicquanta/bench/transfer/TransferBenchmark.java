@@ -179,6 +179,33 @@ public final class TransferBenchmark {
     }
   }
 
+  /**
+   * Runs the remote cells' code (engine and socket copy, every size and op) unmeasured for {@code
+   * rq.bench.remoteWarmupSeconds} (default 10) before the first remote cell of a transport. Without it
+   * the first tcp cell of a run paid the processes' warm-up: at 64 KiB READ main's engine ran its first
+   * cell at 0.49x-0.57x (64-95 us CPU per request) and the same cell a minute later at 1.02x-1.15x
+   * (42 us), whatever the rail count (rdma-transfer/README.md, "tcp READ of 64 KiB").
+   */
+  static void warmUpRemote(RootAllocator root, String transport, Map<String, String> opts, SegmentDescriptor remote,
+      SocketChannel ch, ByteBuffer mem) throws Exception {
+    long end = System.nanoTime()
+        + (long) (Double.parseDouble(System.getProperty("rq.bench.remoteWarmupSeconds", "10")) * 1e9);
+    if (System.nanoTime() >= end) {
+      return;
+    }
+    try (TransferEngine engine = engine(root, transport, RAILS[0], opts, "bench-" + transport + "-warmup");
+        Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
+      while (System.nanoTime() < end) {
+        for (long size : SIZES) {
+          for (String op : OPS) {
+            socketRun(ch, mem, op, size);
+            engineRun(engine, local, remote, op, size);
+          }
+        }
+      }
+    }
+  }
+
   static TransferEngine engine(RootAllocator root, String transport, int rails, Map<String, String> opts, String name) {
     TransferEngineBuilder b = TransferEngine.builder().name(name).allocator(root).transport(transport).rails(rails);
     opts.forEach(b::option);
@@ -226,6 +253,7 @@ public final class TransferBenchmark {
       ByteBuffer mem = ByteBuffer.allocateDirect((int) SEGMENT_BYTES);
       try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
         ch.socket().setTcpNoDelay(true);
+        warmUpRemote(root, transport, opts, remote, ch, mem);
         for (int rails : RAILS) {
           try (TransferEngine engine = engine(root, transport, rails, opts, "bench-" + transport + "-" + rails);
               Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
