@@ -284,7 +284,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       validate(i, requests.get(i));
     }
     Batch batch = new Batch(requests.size());
-    List<Slice> slices = new ArrayList<>();
+    List<Slice> slices = new ArrayList<>(requests.size());
     List<Request> inline = null;
     int inlineMax = transport.inlineBytes();
     for (int i = 0; i < requests.size(); i++) {
@@ -671,14 +671,23 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       dead = new RailFailedException[rails];
     }
 
-    synchronized boolean isDead(int rail) {
-      return dead[rail] != null;
+    /** True once any rail failed for this batch: until then {@link #isDead} takes no lock (asked per rail per slice). */
+    volatile boolean anyDead;
+
+    boolean isDead(int rail) {
+      if (!anyDead) {
+        return false;
+      }
+      synchronized (this) {
+        return dead[rail] != null;
+      }
     }
 
     synchronized void markDead(int rail, RailFailedException e) {
       if (dead[rail] == null) {
         dead[rail] = e;
       }
+      anyDead = true;
     }
 
     synchronized List<RailFailedException> failures() {

@@ -22,7 +22,8 @@ import org.apache.arrow.memory.RootAllocator;
  *
  * <p>Socket baseline protocol (one connection): the client sends an 9-byte command, op (1 = client
  * writes, 2 = client reads) and byte count (int64); for op 1 the peer reads that many bytes into a
- * direct buffer and answers one byte; for op 2 it writes that many bytes from a direct buffer.
+ * direct buffer and answers one byte; for op 2 it writes that many bytes from a direct buffer; op 3
+ * is a READ with one request per chunk ({@link #serveRequestedReads}).
  */
 public final class TransferBenchPeer {
   private TransferBenchPeer() {}
@@ -56,6 +57,35 @@ public final class TransferBenchPeer {
     }
   }
 
+  /**
+   * Op 3: {@code n} requests follow, 16 bytes each (offset int64, length int32, 0 int32); each is
+   * answered with {@code length} bytes of memory at {@code offset}, in order. A READ with one request
+   * per chunk, as any READ protocol needs, but without headers on the responses, segment lookups or
+   * bounds checks: the request-per-chunk variant of the socket baseline ({@code
+   * rq.bench.socketReadRequests}).
+   */
+  static void serveRequestedReads(SocketChannel ch, ByteBuffer mem, long n) throws IOException {
+    ByteBuffer req = ByteBuffer.allocateDirect(16 * 256).flip();
+    for (long i = 0; i < n; i++) {
+      if (req.remaining() < 16) {
+        req.compact();
+        while (req.position() < 16) {
+          if (ch.read(req) < 0) {
+            throw new IOException("closed");
+          }
+        }
+        req.flip();
+      }
+      long off = req.getLong();
+      int len = req.getInt();
+      req.getInt();
+      mem.clear().position((int) off).limit((int) (off + len));
+      while (mem.hasRemaining()) {
+        ch.write(mem);
+      }
+    }
+  }
+
   static void serveSockets(ServerSocketChannel server, long size) {
     ByteBuffer mem = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 30));
     ByteBuffer cmd = ByteBuffer.allocateDirect(9);
@@ -74,6 +104,10 @@ public final class TransferBenchPeer {
           cmd.flip();
           byte op = cmd.get();
           long n = cmd.getLong();
+          if (op == 3) {
+            serveRequestedReads(ch, mem, n);
+            continue;
+          }
           for (long left = n; left > 0; ) {
             mem.clear().limit((int) Math.min(mem.capacity(), left));
             int k = op == 1 ? ch.read(mem) : ch.write(mem);

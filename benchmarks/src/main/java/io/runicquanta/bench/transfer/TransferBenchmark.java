@@ -179,6 +179,33 @@ public final class TransferBenchmark {
     }
   }
 
+  /**
+   * Runs the remote cells' code (engine and socket copy, every size and op) unmeasured for {@code
+   * rq.bench.remoteWarmupSeconds} (default 10) before the first remote cell of a transport. Without it
+   * the first tcp cell of a run paid the processes' warm-up: at 64 KiB READ main's engine ran its first
+   * cell at 0.49x-0.57x (64-95 us CPU per request) and the same cell a minute later at 1.02x-1.15x
+   * (42 us), whatever the rail count (rdma-transfer/README.md, "tcp READ of 64 KiB").
+   */
+  static void warmUpRemote(RootAllocator root, String transport, Map<String, String> opts, SegmentDescriptor remote,
+      SocketChannel ch, ByteBuffer mem) throws Exception {
+    long end = System.nanoTime()
+        + (long) (Double.parseDouble(System.getProperty("rq.bench.remoteWarmupSeconds", "10")) * 1e9);
+    if (System.nanoTime() >= end) {
+      return;
+    }
+    try (TransferEngine engine = engine(root, transport, RAILS[0], opts, "bench-" + transport + "-warmup");
+        Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
+      while (System.nanoTime() < end) {
+        for (long size : SIZES) {
+          for (String op : OPS) {
+            socketRun(ch, mem, op, size);
+            engineRun(engine, local, remote, op, size);
+          }
+        }
+      }
+    }
+  }
+
   static TransferEngine engine(RootAllocator root, String transport, int rails, Map<String, String> opts, String name) {
     TransferEngineBuilder b = TransferEngine.builder().name(name).allocator(root).transport(transport).rails(rails);
     opts.forEach(b::option);
@@ -192,6 +219,12 @@ public final class TransferBenchmark {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of(BenchFlags.JVM_ARGS));
     cmd.add("-Xmx512m");
+    // -Drq.bench.peerJvmArgs="-XX:StartFlightRecording=..." : extra JVM flags for the peer (space-separated)
+    for (String a : System.getProperty("rq.bench.peerJvmArgs", "").trim().split("\\s+")) {
+      if (!a.isEmpty()) {
+        cmd.add(a);
+      }
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(TransferBenchPeer.class.getName());
@@ -205,7 +238,12 @@ public final class TransferBenchmark {
     peerProcess = p.toHandle();
     try {
       BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      // The peer's JVM may print before READY (for example JFR's start-up message): pass that on.
       String ready = in.readLine();
+      while (ready != null && !ready.startsWith("READY ") && !ready.startsWith("ERR")) {
+        System.err.println("peer: " + ready);
+        ready = in.readLine();
+      }
       if (ready == null || !ready.startsWith("READY ")) {
         throw new IllegalStateException(label + " peer did not start: " + ready);
       }
@@ -215,6 +253,7 @@ public final class TransferBenchmark {
       ByteBuffer mem = ByteBuffer.allocateDirect((int) SEGMENT_BYTES);
       try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
         ch.socket().setTcpNoDelay(true);
+        warmUpRemote(root, transport, opts, remote, ch, mem);
         for (int rails : RAILS) {
           try (TransferEngine engine = engine(root, transport, rails, opts, "bench-" + transport + "-" + rails);
               Segment local = engine.allocateSegment("src", SEGMENT_BYTES)) {
@@ -265,9 +304,40 @@ public final class TransferBenchmark {
     return measure(() -> engine.submit(batch).future().get(120, TimeUnit.SECONDS));
   }
 
+  /**
+   * With {@code -Drq.bench.socketReadRequests=true} the READ baseline sends one 16-byte request per
+   * chunk (all of a batch's requests in one write, then it reads the chunks), as any READ protocol
+   * must, instead of one command per batch. Off by default: the table's baseline stays the plain copy.
+   */
+  static final boolean SOCKET_READ_REQUESTS = Boolean.getBoolean("rq.bench.socketReadRequests");
+
   static double socketRun(SocketChannel ch, ByteBuffer mem, String op, long size) throws Exception {
     ByteBuffer cmd = ByteBuffer.allocateDirect(9);
     ByteBuffer ack = ByteBuffer.allocateDirect(1);
+    if (SOCKET_READ_REQUESTS && op.equals("READ")) {
+      int n = (int) ((BATCH_BYTES + size - 1) / size);
+      ByteBuffer reqs = ByteBuffer.allocateDirect(9 + 16 * n);
+      return measure(() -> {
+        reqs.clear();
+        reqs.put((byte) 3).putLong(n);
+        for (long off = 0; off < BATCH_BYTES; off += size) {
+          reqs.putLong(off).putInt((int) Math.min(size, BATCH_BYTES - off)).putInt(0);
+        }
+        reqs.flip();
+        while (reqs.hasRemaining()) {
+          ch.write(reqs);
+        }
+        for (long off = 0; off < BATCH_BYTES; off += size) {
+          mem.clear().position((int) off).limit((int) Math.min(off + size, BATCH_BYTES));
+          while (mem.hasRemaining()) {
+            if (ch.read(mem) < 0) {
+              throw new IOException("peer closed");
+            }
+          }
+        }
+        return null;
+      });
+    }
     return measure(() -> {
       cmd.clear();
       cmd.put(op.equals("WRITE") ? (byte) 1 : (byte) 2).putLong(BATCH_BYTES).flip();

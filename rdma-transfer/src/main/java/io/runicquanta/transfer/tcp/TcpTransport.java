@@ -13,6 +13,9 @@ import io.runicquanta.transfer.spi.TransportContext;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -91,7 +94,9 @@ import org.apache.arrow.memory.util.MemoryUtil;
  * <h2>No heap copies</h2>
  *
  * Payload moves between the socket and the segment through direct {@link ByteBuffer} views over the
- * registered memory ({@code MemoryUtil.directBuffer}); headers use per-connection direct buffers.
+ * registered memory ({@link #view}: the JDK's private DirectByteBuffer constructor through a constant
+ * method handle, Arrow's {@code MemoryUtil.directBuffer} as fallback); headers use per-connection
+ * direct buffers, and on the target a per-connection pool of views of them.
  */
 final class TcpTransport implements Transport {
   static final int MAGIC_REQ = 0x52515431; // "RQT1"
@@ -281,8 +286,56 @@ final class TcpTransport implements Transport {
     }
   }
 
+  /**
+   * A direct {@link ByteBuffer} over {@code length} bytes of registered memory at {@code address}
+   * (no copy, no cleaner: the segment owns the memory). Arrow's {@code MemoryUtil.directBuffer} does
+   * the same through {@code Constructor.newInstance}, which boxes both arguments and goes through a
+   * reflective accessor: with one view per 64 KiB request on both sides that was the largest Java
+   * item of a 64 KiB READ profile (README, "tcp READ of 64 KiB: CPU per request"). This calls the
+   * same private JDK constructor through a constant {@link MethodHandle}, which the JIT inlines; it
+   * needs {@code --add-opens java.base/java.nio} like Arrow itself, and falls back to Arrow's call
+   * when the handle cannot be made.
+   */
   static ByteBuffer view(long address, int length) {
+    MethodHandle h = DIRECT_BUFFER;
+    if (h != null) {
+      try {
+        return (ByteBuffer) h.invokeExact(address, length);
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new IllegalStateException("cannot make a direct buffer view", e);
+      }
+    }
     return MemoryUtil.directBuffer(address, length);
+  }
+
+  /** True when {@link #view} uses the method handle (tests check it under the project's JVM flags). */
+  static boolean fastViews() {
+    return DIRECT_BUFFER != null;
+  }
+
+  /** {@code (long address, int capacity) -> ByteBuffer}: DirectByteBuffer's private constructor, or null. */
+  private static final MethodHandle DIRECT_BUFFER = directBufferConstructor();
+
+  private static MethodHandle directBufferConstructor() {
+    try {
+      Class<?> c = Class.forName("java.nio.DirectByteBuffer");
+      MethodHandles.Lookup l = MethodHandles.privateLookupIn(c, MethodHandles.lookup());
+      MethodHandle h;
+      try {
+        h = l.findConstructor(c, MethodType.methodType(void.class, long.class, int.class)); // JDK 17
+      } catch (NoSuchMethodException e) {
+        h = l.findConstructor(c, MethodType.methodType(void.class, long.class, long.class)); // JDK 21+
+      }
+      h = h.asType(MethodType.methodType(ByteBuffer.class, long.class, int.class));
+      ByteBuffer mem = ByteBuffer.allocateDirect(8);
+      ByteBuffer probe = (ByteBuffer) h.invokeExact(MemoryUtil.getByteBufferAddress(mem), 8);
+      return probe.isDirect() && probe.capacity() == 8
+          && MemoryUtil.getByteBufferAddress(probe) == MemoryUtil.getByteBufferAddress(mem) ? h : null;
+    } catch (Throwable e) {
+      return null; // java.nio not opened to us, or another JDK: Arrow's reflective call
+    }
   }
 
   /** Applies the configured buffer sizes and TCP_NODELAY (buffers before connect, so the window scale fits). */
@@ -423,6 +476,9 @@ final class TcpTransport implements Transport {
     final ByteBuffer[] out = new ByteBuffer[2 * MAX_BATCH];
     int outFirst;
     int outCount;
+    /** The segment name of the last request written, and its UTF-8 bytes. */
+    String lastName;
+    byte[] lastNameBytes;
     /** Response bytes (read mode), and the READ whose payload is being read into {@code dst}. */
     final ByteBuffer in = ByteBuffer.allocateDirect(64 << 10).flip();
     final ByteBuffer[] pair = new ByteBuffer[2];
@@ -509,6 +565,15 @@ final class TcpTransport implements Transport {
       }
     }
 
+    /** The UTF-8 bytes of a segment name; the last name's are kept (slice after slice names the same segment). */
+    private byte[] nameBytes(String name) {
+      if (name != lastName) {
+        lastNameBytes = name.getBytes(StandardCharsets.UTF_8);
+        lastName = name;
+      }
+      return lastNameBytes;
+    }
+
     /** Writes queued requests until done or the socket is full; true when bytes are left to write. */
     private boolean send() throws IOException {
       while (true) {
@@ -516,19 +581,25 @@ final class TcpTransport implements Transport {
           outFirst = 0;
           outCount = 0;
           header.clear();
-          for (Pending p; outCount < out.length - 1 && header.remaining() >= REQ_HEADER + 4096
+          // Consecutive headers (READs) share one entry of the gathering write; a WRITE's payload
+          // closes the entry before it.
+          int start = 0;
+          for (Pending p; outCount < out.length - 2 && header.remaining() >= REQ_HEADER + 4096
               && (p = sendQueue.poll()) != null; ) {
             SliceOp s = p.slice;
-            byte[] name = s.remote().name().getBytes(StandardCharsets.UTF_8);
-            int start = header.position();
+            byte[] name = nameBytes(s.remote().name());
             header.putInt(MAGIC_REQ).put(s.op() == TransferOp.READ ? OP_READ : OP_WRITE).put((byte) 0)
                 .putShort((short) name.length).putLong(p.id).putLong(p.key).putLong(s.remoteOffset())
                 .putInt(s.length()).put(name);
-            out[outCount++] = header.duplicate().limit(header.position()).position(start);
             if (s.op() == TransferOp.WRITE) {
+              out[outCount++] = header.duplicate().limit(header.position()).position(start);
+              start = header.position();
               out[outCount++] = view(s.localAddress(), s.length());
             }
             awaiting.add(p);
+          }
+          if (header.position() > start) {
+            out[outCount++] = header.duplicate().limit(header.position()).position(start);
           }
           if (outCount == 0) {
             return false;
@@ -747,6 +818,9 @@ final class TcpTransport implements Transport {
     final ByteBuffer buf = ByteBuffer.allocateDirect(MAX_PENDING * RESP_HEADER + 2 * 4096);
     final ByteBuffer[] gather = new ByteBuffer[2 * MAX_PENDING + 1];
     final TargetSegments.TargetAccess[] held = new TargetSegments.TargetAccess[MAX_PENDING];
+    /** Reusable views of {@link #buf} for {@link #headers()}; the first {@code viewsUsed} are in {@link #gather}. */
+    final ByteBuffer[] views = new ByteBuffer[MAX_PENDING + 1];
+    int viewsUsed;
     /** Entries of {@link #gather} in use; headers from {@link #headerStart} on are not in it yet. */
     int gathered;
     /** First entry of {@link #gather} not completely written (a flush in progress). */
@@ -788,11 +862,27 @@ final class TcpTransport implements Transport {
       bytes += ackedBytes;
     }
 
+    /**
+     * The headers written since the last call, as one entry of the gathering write: a view of {@code
+     * buf} from a pool made once per connection (at most one per READ and one for the tail), not a
+     * new duplicate per response.
+     */
+    private ByteBuffer headers() {
+      ByteBuffer v = views[viewsUsed];
+      if (v == null) {
+        v = buf.duplicate();
+        views[viewsUsed] = v;
+      }
+      viewsUsed++;
+      v.clear().limit(buf.position()).position(headerStart);
+      headerStart = buf.position();
+      return v;
+    }
+
     /** An OK READ: its header, then {@code length} bytes from {@code access}, which this now owns. */
     void addRead(long id, TargetSegments.TargetAccess access, int length) {
       header(OK, id, null);
-      gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
-      headerStart = buf.position();
+      gather[gathered++] = headers();
       gather[gathered++] = view(access.address(), length);
       held[heldCount++] = access;
       bytes += length;
@@ -808,8 +898,7 @@ final class TcpTransport implements Transport {
       }
       if (!flushing) {
         if (buf.position() > headerStart) {
-          gather[gathered++] = buf.duplicate().limit(buf.position()).position(headerStart);
-          headerStart = buf.position();
+          gather[gathered++] = headers();
         }
         flushing = true;
         written = 0;
@@ -837,6 +926,7 @@ final class TcpTransport implements Transport {
       gathered = 0;
       written = 0;
       flushing = false;
+      viewsUsed = 0;
       heldCount = 0;
       headerStart = 0;
       pending = 0;
@@ -924,6 +1014,9 @@ final class TcpTransport implements Transport {
     ByteBuffer dst;
     long discard = -1;
     String refusal;
+    /** The segment name of the last request, as bytes and as a String. */
+    byte[] lastNameBytes;
+    String lastName;
 
     Served(Rail rail, ServeLoop loop, SocketChannel ch) {
       this.rail = rail;
@@ -985,9 +1078,7 @@ final class TcpTransport implements Transport {
           if (!fill(nameLen)) {
             return !out.flush();
           }
-          byte[] nameBytes = new byte[nameLen];
-          in.get(nameBytes);
-          String name = new String(nameBytes, StandardCharsets.UTF_8);
+          String name = name();
           TransferOp top = op == OP_READ ? TransferOp.READ : TransferOp.WRITE;
           TargetSegments.TargetAccess a;
           try {
@@ -1086,6 +1177,32 @@ final class TcpTransport implements Transport {
           return true;
         }
       }
+    }
+
+    /**
+     * Takes the request's segment name ({@code nameLen} bytes, available) from {@code in}. Request
+     * after request names the same segment, so when the bytes equal the last name's, the last String
+     * is returned: no byte array, no decoding, and the engine's segment map hashes a String it has
+     * hashed before.
+     */
+    private String name() {
+      byte[] last = lastNameBytes;
+      int pos = in.position();
+      if (last != null && last.length == nameLen) {
+        int i = 0;
+        while (i < nameLen && in.get(pos + i) == last[i]) {
+          i++;
+        }
+        if (i == nameLen) {
+          in.position(pos + nameLen);
+          return lastName;
+        }
+      }
+      byte[] b = new byte[nameLen];
+      in.get(b);
+      lastName = new String(b, StandardCharsets.UTF_8);
+      lastNameBytes = b;
+      return lastName;
     }
 
     /**
