@@ -67,8 +67,9 @@ import org.apache.arrow.memory.BufferAllocator;
  * A slice failing with {@link RailFailedException} marks its rail dead for its batch (a rail that
  * broke towards one peer may still work for another, and the next batch tries it again) and goes
  * back to the head of the queue; when every rail of the batch is dead the request fails with all the
- * rail errors attached. {@link TransferRefusedException} fails the request at once. Each request has
- * a timer that fails it when its timeout passes; slices of a failed or cancelled request still queued
+ * rail errors attached. {@link TransferRefusedException} fails the request at once. The requests of a
+ * batch share one timer that fails those still running when their timeout passes; a batch whose
+ * requests all run inline schedules none (the inline loop checks the deadline itself); slices of a failed or cancelled request still queued
  * are dropped, those on a rail finish on their own (a one-sided operation posted to the NIC cannot
  * be recalled); the batch future completes only after they have, so once it is done the batch will
  * never touch either side's memory again, even when it was cancelled or timed out.
@@ -108,6 +109,8 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
    * may see a stale, higher value: it only waits longer, and every finish pumps again).
    */
   private final AtomicLong inFlightBytes = new AtomicLong();
+  /** {@code queue.size()}, written under {@link #lock} and read without it by finishing slices. */
+  private volatile int queued;
   private int rotate;
   /** Rail rotation of inline slices; a racy counter is fine. */
   private int inlineRotate;
@@ -305,7 +308,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       }
     }
     batch.open.set(requests.size());
-    long nanos = t.toNanos();
+    long deadline = System.nanoTime() + t.toNanos();
     synchronized (lock) {
       if (closed) {
         throw new IllegalStateException("transfer engine '" + name + "' is closed");
@@ -313,23 +316,53 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       for (Slice s : slices) {
         queue.addLast(s);
       }
+      queued = queue.size();
       active.add(batch);
-      // All requests of a batch start together with the same timeout: one timer per batch fails
-      // those still running when it fires.
-      batch.timeoutTask = timer.schedule(() -> {
-        for (CompletableFuture<Void> f : batch.requests) {
-          Request r = ((RequestFuture) f).request;
-          if (!f.isDone()) {
-            r.fail(new TransferTimeoutException("request " + r.describe() + " timed out after " + t.toMillis() + " ms"));
-          }
-        }
-      }, nanos, TimeUnit.NANOSECONDS);
+      if (!slices.isEmpty()) {
+        scheduleTimeout(batch, t, deadline);
+      }
     }
     pump();
     if (inline != null) {
-      runInline(inline);
+      runInline(inline, t, deadline);
+      if (batch.timeoutTask == null && !batch.allDone) {
+        // Some inline requests went to the queue (byte bound, failed rail): now they need the timer.
+        synchronized (lock) {
+          if (!closed && !batch.allDone) {
+            scheduleTimeout(batch, t, deadline);
+          }
+        }
+      }
     }
     return batch;
+  }
+
+  /**
+   * Schedules the batch's one timer (all its requests start together with the same timeout) that
+   * fails those still running at {@code deadline}. Called under {@link #lock} with the engine open,
+   * at most once per batch, and only for a batch that has requests outside the inline path: a batch
+   * whose requests all ran inline was checked against its deadline while copying and never needs one
+   * (a timer per batch cost a schedule, a wake-up of the timer thread and a cancel). A batch that
+   * completed meanwhile cancels the timer itself ({@link Batch#requestDone}); if it completed just
+   * before the timer was published, this does.
+   */
+  private void scheduleTimeout(Batch batch, Duration t, long deadline) {
+    ScheduledFuture<?> task = timer.schedule(() -> {
+      for (CompletableFuture<Void> f : batch.requests) {
+        Request r = ((RequestFuture) f).request;
+        if (!f.isDone()) {
+          r.fail(timedOut(r, t));
+        }
+      }
+    }, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    batch.timeoutTask = task;
+    if (batch.allDone) {
+      task.cancel(false);
+    }
+  }
+
+  private static TransferTimeoutException timedOut(Request r, Duration t) {
+    return new TransferTimeoutException("request " + r.describe() + " timed out after " + t.toMillis() + " ms");
   }
 
   /**
@@ -339,9 +372,17 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
    * rail fails). A request that the in-flight bound does not admit right now, or whose rail failed,
    * goes to the queue instead; a request already failed (timeout, cancel, close) is skipped.
    */
-  private void runInline(List<Request> inline) {
+  private void runInline(List<Request> inline, Duration t, long deadline) {
     List<Slice> later = null;
     for (int i = 0; i < inline.size(); i++) {
+      // The batch has no timer while its requests run here: check the deadline every 16 requests
+      // (at most 2 MiB of copies between two checks).
+      if ((i & 15) == 0 && System.nanoTime() - deadline >= 0) {
+        for (int j = i; j < inline.size(); j++) {
+          inline.get(j).fail(timedOut(inline.get(j), t));
+        }
+        break;
+      }
       Request r = inline.get(i);
       if (r.future.isDone()) {
         continue;
@@ -369,6 +410,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       synchronized (lock) {
         if (!closed) {
           queue.addAll(later);
+          queued = queue.size();
         }
       }
       if (closed) {
@@ -474,6 +516,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
           railLoad.addAndGet(rail, s.length);
           issue.add(s);
         }
+        queued = queue.size();
       }
       for (int i = 0; i < noRail.size(); i++) {
         noRail.get(i).request.failNoRail();
@@ -556,6 +599,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         synchronized (lock) {
           if (!closed) {
             queue.addFirst(s);
+            queued = queue.size();
           }
         }
         if (closed) {
@@ -569,7 +613,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     }
     r.batch.onRail.decrementAndGet();
     r.batch.trySettle();
-    pump();
+    // Only queued slices can be waiting for the bytes this slice freed. A slice queued after the read
+    // of queued is pumped by its queuer, which then sees the decrement of inFlightBytes above.
+    if (e != null || queued > 0) {
+      pump();
+    }
   }
 
   @Override
@@ -602,6 +650,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       }
       closed = true;
       queue.clear();
+      queued = 0;
       pending = new ArrayList<>(active);
     }
     for (Batch b : pending) {
@@ -671,13 +720,17 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       dead = new RailFailedException[rails];
     }
 
-    synchronized boolean isDead(int rail) {
-      return dead[rail] != null;
+    /** Bit i set: rail i failed for this batch (rails are at most 64); read without the lock. */
+    volatile long deadRails;
+
+    boolean isDead(int rail) {
+      return (deadRails & (1L << rail)) != 0;
     }
 
     synchronized void markDead(int rail, RailFailedException e) {
       if (dead[rail] == null) {
         dead[rail] = e;
+        deadRails |= 1L << rail;
       }
     }
 
@@ -697,6 +750,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         firstFailure.compareAndSet(null, failure);
       }
       if (open.decrementAndGet() == 0) {
+        Throwable f = firstFailure.get();
+        outcome = f == null ? null : new CompletionException(f);
+        // allDone before reading timeoutTask: a timer published concurrently (scheduleTimeout writes
+        // timeoutTask, then reads allDone) is cancelled by one side or the other.
+        allDone = true;
         ScheduledFuture<?> t = timeoutTask;
         if (t != null) {
           t.cancel(false);
@@ -704,9 +762,6 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
         synchronized (lock) {
           active.remove(this);
         }
-        Throwable f = firstFailure.get();
-        outcome = f == null ? null : new CompletionException(f);
-        allDone = true;
         trySettle();
       }
     }
