@@ -214,4 +214,48 @@ class LocalInlineTest {
       assertEquals(AbstractTransportContractTest.crc(local, 0, 65536), peer.crc(0, 65536));
     }
   }
+
+  /**
+   * Inline requests run in groups (checks and pins first, then the copies back to back): a request
+   * refused by the target (its segment closed) fails alone with {@link TransferRefusedException},
+   * the requests around it in the same group are copied byte for byte, and every pin is released
+   * (both segments close without waiting, nothing leaks).
+   */
+  @Test
+  void aRefusedRequestInAnInlineGroupFailsAlone(BufferAllocator allocator) throws Exception {
+    try (TransferEngine peer = TransferEngine.builder().name("group-peer").allocator(allocator).transport("local")
+            .rails(1).build();
+        Segment open = peer.allocateSegment("open", 2 << 20);
+        TransferEngine engine = engine(allocator, 1);
+        Segment local = engine.allocateSegment("local", 2 << 20)) {
+      Segment closed = peer.allocateSegment("closed", 2 << 20);
+      SegmentDescriptor gone = closed.descriptor();
+      closed.close();
+      AbstractTransportContractTest.fill(local, 0, 2 << 20, 17);
+      List<TransferRequest> mixed = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        long off = i * 32768L;
+        mixed.add(i % 5 == 3
+            ? TransferRequest.write(local, off, gone, off, 32768)
+            : TransferRequest.write(local, off, open.descriptor(), off + 1, 32768));
+      }
+      TransferBatch batch = engine.submit(mixed);
+      assertTrue(batch.future().isDone(), "inline requests were not done when submit returned");
+      ExecutionException e = assertThrows(ExecutionException.class, () -> batch.future().get(30, TimeUnit.SECONDS));
+      assertInstanceOf(TransferRefusedException.class, e.getCause());
+      for (int i = 0; i < 40; i++) {
+        var f = batch.requests().get(i);
+        long off = i * 32768L;
+        if (i % 5 == 3) {
+          ExecutionException fe = assertThrows(ExecutionException.class, f::get);
+          assertInstanceOf(TransferRefusedException.class, fe.getCause());
+          assertTrue(fe.getCause().getMessage().contains("'closed'"), fe.getCause().getMessage());
+        } else {
+          f.get();
+          assertEquals(AbstractTransportContractTest.crc(local, off, 32768),
+              AbstractTransportContractTest.crc(open, off + 1, 32768), "request " + i);
+        }
+      }
+    }
+  }
 }

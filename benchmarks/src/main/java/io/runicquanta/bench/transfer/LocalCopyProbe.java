@@ -23,6 +23,8 @@ import org.apache.arrow.memory.util.MemoryUtil;
  *       2026-12-01 (two freshly allocated and zeroed buffers per run);
  *   <li>{@code memcpy-seg}: the same loop between the engine's own two segments (the addresses the
  *       engine copies between);
+ *   <li>{@code memcpy-seg+rmw}: that loop with one atomic increment after each copy (a locked
+ *       instruction waits for the copy's pending stores);
  *   <li>{@code engine}: the engine's batches of the same requests.
  * </ul>
  *
@@ -72,6 +74,7 @@ public final class LocalCopyProbe {
           report("memcpy-fresh", size, run(mx, seconds, () -> copyLoop(a, b, size)));
         }
         report("memcpy-seg", size, run(mx, seconds, () -> copyLoop(segSrc, segDst, size)));
+        report("memcpy-seg+rmw", size, run(mx, seconds, () -> copyLoopAtomic(segSrc, segDst, size)));
         report("engine", size, run(mx, seconds, () -> {
           engine.submit(batch).future().get(60, TimeUnit.SECONDS);
         }));
@@ -82,6 +85,16 @@ public final class LocalCopyProbe {
   static void copyLoop(long src, long dst, long size) {
     for (long off = 0; off < BATCH; off += size) {
       MemoryUtil.copyMemory(src + off, dst + off, size);
+    }
+  }
+
+  static final java.util.concurrent.atomic.AtomicLong COUNTER = new java.util.concurrent.atomic.AtomicLong();
+
+  /** {@link #copyLoop} with one atomic read-modify-write (a full fence on x86) after each copy. */
+  static void copyLoopAtomic(long src, long dst, long size) {
+    for (long off = 0; off < BATCH; off += size) {
+      MemoryUtil.copyMemory(src + off, dst + off, size);
+      COUNTER.incrementAndGet();
     }
   }
 

@@ -120,6 +120,48 @@ final class LocalTransport implements Transport {
     copy(rail, slice);
   }
 
+  /**
+   * Checks and pins the targets of all {@code n} slices, then copies them back to back, then unpins
+   * (see {@code DefaultTransferEngine#runInline} for why the copies are kept together). A slice whose
+   * check fails gets its error and is not copied; the others still are.
+   */
+  @Override
+  public void runInline(int rail, SliceOp[] slices, int n, RuntimeException[] errors) {
+    if (lanes[rail].closed) {
+      RailFailedException e = new RailFailedException(rail, "local rail closed", null);
+      for (int i = 0; i < n; i++) {
+        errors[i] = e;
+      }
+      return;
+    }
+    TargetSegments.TargetAccess[] access = new TargetSegments.TargetAccess[n];
+    try {
+      for (int i = 0; i < n; i++) {
+        try {
+          access[i] = acquire(rail, slices[i]);
+        } catch (RuntimeException e) {
+          errors[i] = e;
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        if (access[i] != null) {
+          SliceOp s = slices[i];
+          if (s.op() == TransferOp.WRITE) {
+            MemoryUtil.copyMemory(s.localAddress(), access[i].address(), s.length());
+          } else {
+            MemoryUtil.copyMemory(access[i].address(), s.localAddress(), s.length());
+          }
+        }
+      }
+    } finally {
+      for (int i = 0; i < n; i++) {
+        if (access[i] != null) {
+          access[i].close();
+        }
+      }
+    }
+  }
+
   /** Runs one copy queued on any open rail (rotating the rail it starts from). */
   @Override
   public boolean help() {
@@ -203,6 +245,17 @@ final class LocalTransport implements Transport {
   }
 
   private void copy(int rail, SliceOp s) {
+    try (TargetSegments.TargetAccess access = acquire(rail, s)) {
+      if (s.op() == TransferOp.WRITE) {
+        MemoryUtil.copyMemory(s.localAddress(), access.address(), s.length());
+      } else {
+        MemoryUtil.copyMemory(access.address(), s.localAddress(), s.length());
+      }
+    }
+  }
+
+  /** Finds the slice's target through {@code rail} and checks and pins its range there. */
+  private TargetSegments.TargetAccess acquire(int rail, SliceOp s) {
     Resolved r = resolve(rail, s.remote().rails());
     RailEndpoint ep = r.endpoint;
     LocalTransport target = r.target;
@@ -216,14 +269,7 @@ final class LocalTransport implements Transport {
       String addr = new String(ep.address(), StandardCharsets.US_ASCII);
       throw new RailFailedException(rail, "local peer rail " + addr + " is closed", null);
     }
-    try (TargetSegments.TargetAccess access = target.context.segments()
-        .acquire(s.remote().name(), ep.key(), s.remoteOffset(), s.length(), s.op())) {
-      if (s.op() == TransferOp.WRITE) {
-        MemoryUtil.copyMemory(s.localAddress(), access.address(), s.length());
-      } else {
-        MemoryUtil.copyMemory(access.address(), s.localAddress(), s.length());
-      }
-    }
+    return target.context.segments().acquire(s.remote().name(), ep.key(), s.remoteOffset(), s.length(), s.op());
   }
 
   @Override
