@@ -374,10 +374,11 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
    *
    * <p>Requests run in groups of up to {@link #INLINE_GROUP} on one rail: the bookkeeping of the
    * whole group (rail, bytes in flight, pins), then its copies back to back, then its completions.
-   * A 64 KiB copy evicts most of the L1 and part of the L2 cache, so bookkeeping done between two
+   * The aim: a 64 KiB copy evicts most of the L1 and part of the L2 cache, so bookkeeping between two
    * copies found the engine's and the batch's state (counters, segment pins, the target's segment
-   * table) cold every time; per group it is fetched once and then hit by the group's other
-   * requests. Rails rotate per group.
+   * table) cold every time; per group it is fetched once and hit by the group's other requests. It
+   * was measured only together with the other per-request changes of 2026-12-01 (rdma-transfer
+   * README, "local 64 KiB, per-request cost"). Rails rotate per group.
    */
   private void runInline(List<Request> inline, Duration t, long deadline) {
     List<Slice> later = null;
