@@ -144,4 +144,118 @@ class LocalInlineTest {
       assertTrue(e.getCause().getMessage().contains("no rail left"), e.getCause().getMessage());
     }
   }
+
+  /**
+   * A batch whose requests all run inline never needs the engine's timer (it used to schedule and
+   * cancel one per batch, waking the timer thread each time): after many such batches the timer
+   * thread was never started. A batch with a request on a rail does start it.
+   */
+  @Test
+  void inlineBatchesScheduleNoTimer(BufferAllocator allocator) throws Exception {
+    String name = "inline-timer-" + System.nanoTime();
+    String timerThread = "rq-transfer-" + name + "-timer";
+    try (Peer peer = Peer.inJvm(allocator, "local", 2, Map.of(), 4 << 20);
+        TransferEngine engine = TransferEngine.builder().name(name).allocator(allocator).transport("local")
+            .rails(2).requestTimeout(Duration.ofSeconds(30)).build();
+        Segment local = engine.allocateSegment("local", 4 << 20)) {
+      AbstractTransportContractTest.fill(local, 0, 2 << 20, 5);
+      for (int b = 0; b < 50; b++) {
+        List<TransferRequest> writes = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+          writes.add(TransferRequest.write(local, i * 65536L, peer.descriptor(), i * 65536L, 65536));
+        }
+        engine.submit(writes).future().get(30, TimeUnit.SECONDS);
+      }
+      assertEquals(AbstractTransportContractTest.crc(local, 0, 2 << 20), peer.crc(0, 2 << 20));
+      assertTrue(threadNamed(timerThread) == null, "inline batches started the timer thread");
+      engine.submit(List.of(TransferRequest.write(local, 0, peer.descriptor(), 0, 1 << 20))).future()
+          .get(30, TimeUnit.SECONDS);
+      assertTrue(threadNamed(timerThread) != null, "a batch with a request on a rail started no timer");
+    }
+  }
+
+  static Thread threadNamed(String name) {
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().equals(name)) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Without a timer, inline requests are checked against their deadline while they run: a batch
+   * whose timeout has passed before its first copy fails every request with {@link
+   * TransferTimeoutException} and copies nothing.
+   */
+  @Test
+  void inlineRequestsPastTheirDeadlineTimeOut(BufferAllocator allocator) throws Exception {
+    try (Peer peer = Peer.inJvm(allocator, "local", 1, Map.of(), 1 << 20);
+        TransferEngine engine = engine(allocator, 1);
+        Segment local = engine.allocateSegment("local", 1 << 20)) {
+      AbstractTransportContractTest.fill(local, 0, 1 << 20, 9);
+      long before = peer.crc(0, 1 << 20);
+      List<TransferRequest> writes = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        writes.add(TransferRequest.write(local, i * 16384L, peer.descriptor(), i * 16384L, 16384));
+      }
+      TransferBatch batch = engine.submit(writes, Duration.ofNanos(1));
+      ExecutionException e = assertThrows(ExecutionException.class, () -> batch.future().get(30, TimeUnit.SECONDS));
+      assertInstanceOf(TransferTimeoutException.class, e.getCause());
+      for (var f : batch.requests()) {
+        ExecutionException fe = assertThrows(ExecutionException.class, f::get);
+        assertInstanceOf(TransferTimeoutException.class, fe.getCause());
+        assertTrue(fe.getCause().getMessage().contains("timed out"), fe.getCause().getMessage());
+      }
+      assertEquals(before, peer.crc(0, 1 << 20), "a timed-out inline request wrote to the peer");
+      // The engine still works afterwards.
+      engine.submit(List.of(TransferRequest.write(local, 0, peer.descriptor(), 0, 65536))).future()
+          .get(30, TimeUnit.SECONDS);
+      assertEquals(AbstractTransportContractTest.crc(local, 0, 65536), peer.crc(0, 65536));
+    }
+  }
+
+  /**
+   * Inline requests run in groups (checks and pins first, then the copies back to back): a request
+   * refused by the target (its segment closed) fails alone with {@link TransferRefusedException},
+   * the requests around it in the same group are copied byte for byte, and every pin is released
+   * (both segments close without waiting, nothing leaks).
+   */
+  @Test
+  void aRefusedRequestInAnInlineGroupFailsAlone(BufferAllocator allocator) throws Exception {
+    try (TransferEngine peer = TransferEngine.builder().name("group-peer").allocator(allocator).transport("local")
+            .rails(1).build();
+        Segment open = peer.allocateSegment("open", 2 << 20);
+        TransferEngine engine = engine(allocator, 1);
+        Segment local = engine.allocateSegment("local", 2 << 20)) {
+      Segment closed = peer.allocateSegment("closed", 2 << 20);
+      SegmentDescriptor gone = closed.descriptor();
+      closed.close();
+      AbstractTransportContractTest.fill(local, 0, 2 << 20, 17);
+      List<TransferRequest> mixed = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        long off = i * 32768L;
+        mixed.add(i % 5 == 3
+            ? TransferRequest.write(local, off, gone, off, 32768)
+            : TransferRequest.write(local, off, open.descriptor(), off + 1, 32768));
+      }
+      TransferBatch batch = engine.submit(mixed);
+      assertTrue(batch.future().isDone(), "inline requests were not done when submit returned");
+      ExecutionException e = assertThrows(ExecutionException.class, () -> batch.future().get(30, TimeUnit.SECONDS));
+      assertInstanceOf(TransferRefusedException.class, e.getCause());
+      for (int i = 0; i < 40; i++) {
+        var f = batch.requests().get(i);
+        long off = i * 32768L;
+        if (i % 5 == 3) {
+          ExecutionException fe = assertThrows(ExecutionException.class, f::get);
+          assertInstanceOf(TransferRefusedException.class, fe.getCause());
+          assertTrue(fe.getCause().getMessage().contains("'closed'"), fe.getCause().getMessage());
+        } else {
+          f.get();
+          assertEquals(AbstractTransportContractTest.crc(local, off, 32768),
+              AbstractTransportContractTest.crc(open, off + 1, 32768), "request " + i);
+        }
+      }
+    }
+  }
 }

@@ -120,6 +120,48 @@ final class LocalTransport implements Transport {
     copy(rail, slice);
   }
 
+  /**
+   * Checks and pins the targets of all {@code n} slices, then copies them back to back, then unpins
+   * (see {@code DefaultTransferEngine#runInline} for why the copies are kept together). A slice whose
+   * check fails gets its error and is not copied; the others still are.
+   */
+  @Override
+  public void runInline(int rail, SliceOp[] slices, int n, RuntimeException[] errors) {
+    if (lanes[rail].closed) {
+      RailFailedException e = new RailFailedException(rail, "local rail closed", null);
+      for (int i = 0; i < n; i++) {
+        errors[i] = e;
+      }
+      return;
+    }
+    TargetSegments.TargetAccess[] access = new TargetSegments.TargetAccess[n];
+    try {
+      for (int i = 0; i < n; i++) {
+        try {
+          access[i] = acquire(rail, slices[i]);
+        } catch (RuntimeException e) {
+          errors[i] = e;
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        if (access[i] != null) {
+          SliceOp s = slices[i];
+          if (s.op() == TransferOp.WRITE) {
+            MemoryUtil.copyMemory(s.localAddress(), access[i].address(), s.length());
+          } else {
+            MemoryUtil.copyMemory(access[i].address(), s.localAddress(), s.length());
+          }
+        }
+      }
+    } finally {
+      for (int i = 0; i < n; i++) {
+        if (access[i] != null) {
+          access[i].close();
+        }
+      }
+    }
+  }
+
   /** Runs one copy queued on any open rail (rotating the rail it starts from). */
   @Override
   public boolean help() {
@@ -173,15 +215,53 @@ final class LocalTransport implements Transport {
     return rail > 64 ? -1 : id << 8 | rail;
   }
 
-  private void copy(int rail, SliceOp s) {
-    RailEndpoint ep = s.remote().rails().get(rail % s.remote().rails().size());
-    long parsed = parseEndpoint(ep.address());
+  /**
+   * The endpoint of {@code rail} in {@code rails} resolved (parsed, peer looked up); the last one is
+   * kept per rail, so back-to-back slices to the same segment neither copy nor parse the address nor
+   * look the peer up in {@link #PEERS} again. The peer's and its rail's closed flags are still read
+   * for every slice.
+   */
+  private record Resolved(java.util.List<RailEndpoint> rails, RailEndpoint endpoint, LocalTransport target, int targetRail) {}
+
+  private Resolved resolve(int rail, java.util.List<RailEndpoint> rails) {
+    Lane lane = lanes[rail];
+    Resolved r = lane.resolved;
+    if (r != null && r.rails == rails) {
+      return r;
+    }
+    RailEndpoint ep = rails.get(rail % rails.size());
+    byte[] address = ep.address();
+    long parsed = parseEndpoint(address);
     if (parsed < 0) {
-      throw new TransferException("not a local endpoint address: " + new String(ep.address(), StandardCharsets.US_ASCII));
+      throw new TransferException("not a local endpoint address: " + new String(address, StandardCharsets.US_ASCII));
     }
     LocalTransport target = PEERS.get(parsed >>> 8);
-    int targetRail = (int) (parsed & 0xFF);
     if (target == null || target.closed) {
+      throw new RailFailedException(rail, "local peer " + new String(address, StandardCharsets.US_ASCII) + " is closed", null);
+    }
+    r = new Resolved(rails, ep, target, (int) (parsed & 0xFF));
+    lane.resolved = r;
+    return r;
+  }
+
+  private void copy(int rail, SliceOp s) {
+    try (TargetSegments.TargetAccess access = acquire(rail, s)) {
+      if (s.op() == TransferOp.WRITE) {
+        MemoryUtil.copyMemory(s.localAddress(), access.address(), s.length());
+      } else {
+        MemoryUtil.copyMemory(access.address(), s.localAddress(), s.length());
+      }
+    }
+  }
+
+  /** Finds the slice's target through {@code rail} and checks and pins its range there. */
+  private TargetSegments.TargetAccess acquire(int rail, SliceOp s) {
+    Resolved r = resolve(rail, s.remote().rails());
+    RailEndpoint ep = r.endpoint;
+    LocalTransport target = r.target;
+    int targetRail = r.targetRail;
+    if (target.closed) {
+      lanes[rail].resolved = null; // do not keep a closed peer reachable
       String addr = new String(ep.address(), StandardCharsets.US_ASCII);
       throw new RailFailedException(rail, "local peer " + addr + " is closed", null);
     }
@@ -189,14 +269,7 @@ final class LocalTransport implements Transport {
       String addr = new String(ep.address(), StandardCharsets.US_ASCII);
       throw new RailFailedException(rail, "local peer rail " + addr + " is closed", null);
     }
-    try (TargetSegments.TargetAccess access = target.context.segments()
-        .acquire(s.remote().name(), ep.key(), s.remoteOffset(), s.length(), s.op())) {
-      if (s.op() == TransferOp.WRITE) {
-        MemoryUtil.copyMemory(s.localAddress(), access.address(), s.length());
-      } else {
-        MemoryUtil.copyMemory(access.address(), s.localAddress(), s.length());
-      }
-    }
+    return target.context.segments().acquire(s.remote().name(), ep.key(), s.remoteOffset(), s.length(), s.op());
   }
 
   @Override
@@ -251,6 +324,8 @@ final class LocalTransport implements Transport {
     final Thread thread;
     volatile boolean parked;
     volatile boolean closed;
+    /** The last endpoint this rail resolved ({@link #resolve}); racy, any thread may replace it. */
+    volatile Resolved resolved;
 
     Lane(int rail) {
       this.rail = rail;

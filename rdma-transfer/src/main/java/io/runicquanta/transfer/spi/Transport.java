@@ -64,6 +64,24 @@ public interface Transport extends AutoCloseable {
   }
 
   /**
+   * Runs {@code n} slices on the calling thread, as {@link #runInline(int, SliceOp)} each, and
+   * returns when they are all done; {@code errors[i]} is set to what slice {@code i} failed with
+   * (left null when it succeeded). The default runs them one after the other; a transport may
+   * prepare them together and copy back to back.
+   *
+   * @param rail rail index, {@code 0 <= rail < rails()}
+   */
+  default void runInline(int rail, SliceOp[] slices, int n, RuntimeException[] errors) {
+    for (int i = 0; i < n; i++) {
+      try {
+        runInline(rail, slices[i]);
+      } catch (RuntimeException e) {
+        errors[i] = e;
+      }
+    }
+  }
+
+  /**
    * Runs at most one slice that this transport has queued but not started, on the calling thread
    * (a thread waiting for a batch calls it instead of parking while work is queued). Returns false
    * when there was nothing the caller could run. The slice completes its future as if its rail ran
