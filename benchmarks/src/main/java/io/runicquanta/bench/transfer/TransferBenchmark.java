@@ -218,7 +218,8 @@ public final class TransferBenchmark {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of(BenchFlags.JVM_ARGS));
-    cmd.add("-Xmx512m");
+    // a fixed, pre-touched heap, as the README asks of this JVM: heap growth is not charged to a cell
+    cmd.addAll(List.of("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch"));
     // -Drq.bench.peerJvmArgs="-XX:StartFlightRecording=..." : extra JVM flags for the peer (space-separated)
     for (String a : System.getProperty("rq.bench.peerJvmArgs", "").trim().split("\\s+")) {
       if (!a.isEmpty()) {
