@@ -56,7 +56,7 @@ import org.apache.ignite.Ignition;
  * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
  * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
- * {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
+ * {@code rq.bench.serverHeap} sets the server JVMs' -Xmx (default 1g). {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
  * record JFR or to log the master's group-commit statistics
  * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}).
  */
@@ -143,6 +143,9 @@ public final class MasterBenchmark {
           rows.add(String.format(Locale.ROOT,
               "| %2d | %,10.0f | %,10.0f | %5.2f | %7.3f | %7.3f |",
               threads, pairs, base, pairs / base, lat[0] / 1e6, lat[1] / 1e6));
+          // printed at once as well (the full table comes at the end): a later part that fails
+          // must not take the measured cells with it
+          System.out.println("cell: " + rows.get(rows.size() - 1));
         }
         // batch forms: BatchPutStart of B fresh keys then BatchPutEnd of them (one group-commit
         // change set each), against a baseline transaction that puts and gets B records (putAll +
@@ -586,7 +589,9 @@ public final class MasterBenchmark {
   static Process launch(String name) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(new File(System.getProperty("java.home"), "bin/java").getPath());
-    cmd.add("-Xmx512m");
+    // The master keeps every object's placement in memory and each measured pair leaves one behind;
+    // with a 60 s warm-up (arguments 20 10) a 512 MiB heap ran out in the last part of the run.
+    cmd.add("-Xmx" + System.getProperty("rq.bench.serverHeap", "1g"));
     cmd.addAll(Arrays.asList(BenchFlags.JVM_ARGS));
     String extra = System.getProperty("rq.bench.serverJvmArgs", "").trim();
     if (!extra.isEmpty()) {
