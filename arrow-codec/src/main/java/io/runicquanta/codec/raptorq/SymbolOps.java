@@ -178,81 +178,96 @@ final class SymbolOps {
   private static void runStripe(
       SymbolProgram prog, long ws, long stride, int len, long in, long inStride,
       long[] planeAddr, long[] sumAddr) {
-    long[] ops = prog.ops;
-    int[] lists = prog.lists;
-    long hBase = ws + prog.hdpcBase * stride;
-    int h = prog.hdpcCount;
-    int ltBase = prog.hdpcBase + h;
-    int nOps = ops.length;
-    for (int q = 0; q < nOps; q++) {
-      long op = ops[q];
-      int code = SymbolProgram.opcode(op);
-      long d = ws + SymbolProgram.dst(op) * stride;
-      if (code == SymbolProgram.OP_HDPC_STEP && q + 1 < nOps
-          && SymbolProgram.opcode(ops[q + 1]) == SymbolProgram.OP_HDPC_STEP
-          && SymbolProgram.dst(ops[q + 1]) == SymbolProgram.dst(op)) {
-        // Two consecutive steps of the recurrence in one pass over G (both sources in flight).
-        long op2 = ops[++q];
-        hdpcStep2(d, ws + SymbolProgram.src(op) * stride,
-            hBase + (SymbolProgram.coef(op) >>> 4) * stride,
-            hBase + (SymbolProgram.coef(op) & 15) * stride,
-            ws + SymbolProgram.src(op2) * stride,
-            hBase + (SymbolProgram.coef(op2) >>> 4) * stride,
-            hBase + (SymbolProgram.coef(op2) & 15) * stride, len);
-        continue;
-      }
-      switch (code) {
-        case SymbolProgram.OP_XOR:
-          xor(ws + SymbolProgram.src(op) * stride, d, len);
-          break;
-        case SymbolProgram.OP_COPY:
-          copy(ws + SymbolProgram.src(op) * stride, d, len);
-          break;
-        case SymbolProgram.OP_FMA:
-          fma(SymbolProgram.coef(op), ws + SymbolProgram.src(op) * stride, d, len);
-          break;
-        case SymbolProgram.OP_MULCOPY:
-          mulCopy(SymbolProgram.coef(op), ws + SymbolProgram.src(op) * stride, d, len);
-          break;
-        case SymbolProgram.OP_SCALE:
-          scale(SymbolProgram.coef(op), d, ws + prog.slots * stride, planeAddr, sumAddr, len);
-          break;
-        case SymbolProgram.OP_LOAD:
-          copy(in + SymbolProgram.src(op) * inStride, d, len);
-          break;
-        case SymbolProgram.OP_XOR_IN:
-          xor3(in + (SymbolProgram.dst(op) - ltBase) * inStride,
-              ws + SymbolProgram.src(op) * stride, d, len);
-          break;
-        case SymbolProgram.OP_ZERO:
-          zero(d, len);
-          break;
-        case SymbolProgram.OP_HDPC_STEP:
-          hdpcStep(d, ws + SymbolProgram.src(op) * stride,
-              hBase + (SymbolProgram.coef(op) >>> 4) * stride,
-              hBase + (SymbolProgram.coef(op) & 15) * stride, len);
-          break;
-        case SymbolProgram.OP_HDPC_STEP0:
-          hdpcStep0(d, hBase + (SymbolProgram.coef(op) >>> 4) * stride,
-              hBase + (SymbolProgram.coef(op) & 15) * stride, len);
-          break;
-        case SymbolProgram.OP_XOR_MANY: {
-          int mode = SymbolProgram.coef(op);
-          long first = mode == SymbolProgram.SUM_ACC ? d
-              : mode == SymbolProgram.SUM_IN
-                  ? in + (SymbolProgram.dst(op) - ltBase) * inStride : 0;
-          sumList(d, first, ws, stride, lists, SymbolProgram.src(op), planeAddr, len);
-          break;
-        }
-        case SymbolProgram.OP_MULTI_FMA:
-          multiFma(ws + SymbolProgram.src(op) * stride, hBase, stride,
-              ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * h, h, planeAddr, sumAddr,
-              len);
-          break;
-        default:
-          throw new IllegalStateException("bad opcode " + code);
-      }
+    int nOps = prog.ops.length;
+    for (int q = 0; q < nOps; ) {
+      q = step(prog, q, ws, stride, len, in, inStride, planeAddr, sumAddr);
     }
+  }
+
+  /**
+   * Runs operation q of the program (two for a pair of HDPC steps on the same G) and returns the
+   * index of the next. One call per operation, not one loop over the whole program, on purpose:
+   * a program is replayed once per block (per tile), so a method holding the loop is invoked once
+   * per encode or decode, and HotSpot's tier-4 thresholds for it (invocations; scaled up with the
+   * length of the C2 queue, which the plan builder's many compilations fill during warm-up) were
+   * reached seconds later in some JVMs than in others: the whole replay then ran in C1 code with
+   * full profiling through the timed runs (arrow-codec README, "JIT timeline"). Invoked once per
+   * operation, the dispatch reaches C2 as early as the kernels it calls.
+   */
+  static int step(
+      SymbolProgram prog, int q, long ws, long stride, int len, long in, long inStride,
+      long[] planeAddr, long[] sumAddr) {
+    long[] ops = prog.ops;
+    long op = ops[q];
+    int code = SymbolProgram.opcode(op);
+    long d = ws + SymbolProgram.dst(op) * stride;
+    long hBase = ws + prog.hdpcBase * stride;
+    if (code == SymbolProgram.OP_HDPC_STEP && q + 1 < ops.length
+        && SymbolProgram.opcode(ops[q + 1]) == SymbolProgram.OP_HDPC_STEP
+        && SymbolProgram.dst(ops[q + 1]) == SymbolProgram.dst(op)) {
+      // Two consecutive steps of the recurrence in one pass over G (both sources in flight).
+      long op2 = ops[q + 1];
+      hdpcStep2(d, ws + SymbolProgram.src(op) * stride,
+          hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+          hBase + (SymbolProgram.coef(op) & 15) * stride,
+          ws + SymbolProgram.src(op2) * stride,
+          hBase + (SymbolProgram.coef(op2) >>> 4) * stride,
+          hBase + (SymbolProgram.coef(op2) & 15) * stride, len);
+      return q + 2;
+    }
+    int ltBase = prog.hdpcBase + prog.hdpcCount;
+    switch (code) {
+      case SymbolProgram.OP_XOR:
+        xor(ws + SymbolProgram.src(op) * stride, d, len);
+        break;
+      case SymbolProgram.OP_COPY:
+        copy(ws + SymbolProgram.src(op) * stride, d, len);
+        break;
+      case SymbolProgram.OP_FMA:
+        fma(SymbolProgram.coef(op), ws + SymbolProgram.src(op) * stride, d, len);
+        break;
+      case SymbolProgram.OP_MULCOPY:
+        mulCopy(SymbolProgram.coef(op), ws + SymbolProgram.src(op) * stride, d, len);
+        break;
+      case SymbolProgram.OP_SCALE:
+        scale(SymbolProgram.coef(op), d, ws + prog.slots * stride, planeAddr, sumAddr, len);
+        break;
+      case SymbolProgram.OP_LOAD:
+        copy(in + SymbolProgram.src(op) * inStride, d, len);
+        break;
+      case SymbolProgram.OP_XOR_IN:
+        xor3(in + (SymbolProgram.dst(op) - ltBase) * inStride,
+            ws + SymbolProgram.src(op) * stride, d, len);
+        break;
+      case SymbolProgram.OP_ZERO:
+        zero(d, len);
+        break;
+      case SymbolProgram.OP_HDPC_STEP:
+        hdpcStep(d, ws + SymbolProgram.src(op) * stride,
+            hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+            hBase + (SymbolProgram.coef(op) & 15) * stride, len);
+        break;
+      case SymbolProgram.OP_HDPC_STEP0:
+        hdpcStep0(d, hBase + (SymbolProgram.coef(op) >>> 4) * stride,
+            hBase + (SymbolProgram.coef(op) & 15) * stride, len);
+        break;
+      case SymbolProgram.OP_XOR_MANY: {
+        int mode = SymbolProgram.coef(op);
+        long first = mode == SymbolProgram.SUM_ACC ? d
+            : mode == SymbolProgram.SUM_IN
+                ? in + (SymbolProgram.dst(op) - ltBase) * inStride : 0;
+        sumList(d, first, ws, stride, prog.lists, SymbolProgram.src(op), planeAddr, len);
+        break;
+      }
+      case SymbolProgram.OP_MULTI_FMA:
+        multiFma(ws + SymbolProgram.src(op) * stride, hBase, stride,
+            ws + prog.slots * stride, prog.coefs, SymbolProgram.dst(op) * prog.hdpcCount,
+            prog.hdpcCount, planeAddr, sumAddr, len);
+        break;
+      default:
+        throw new IllegalStateException("bad opcode " + code);
+    }
+    return q + 1;
   }
 
   /** Most operands one pass of {@link #sum} reads. */
