@@ -92,6 +92,10 @@ import org.slf4j.LoggerFactory;
  *       read back from the caches also waits for the deadline of every repair its object still
  *       had open (the layout in the stored record carries them; a repairer that reported back
  *       after the Remove clears its deadline there), since a repairer may still write.
+ *       (2026-12-01) The placement handed to readers is built once per record and cached on it
+ *       (a record is immutable and every change replaces it, so the cache is never stale); before,
+ *       each read parsed the stored layout and rebuilt the message, 10 % of the master's CPU
+ *       samples in a 16-thread GetReplicaList loop. The read lease is extended in place.
  * </ul>
  *
  * No entry processors, no pessimistic locks and no reads from the caches on the hot path. The cost
