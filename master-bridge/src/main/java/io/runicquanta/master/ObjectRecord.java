@@ -1,5 +1,6 @@
 package io.runicquanta.master;
 
+import io.runicquanta.master.proto.ReplicaInfo;
 import java.io.Serializable;
 
 /**
@@ -11,6 +12,14 @@ import java.io.Serializable;
  * checksums sent by PutEnd are kept apart in {@link #crc32c()} so completing a put does not
  * rewrite the layout. A record also stands for the space its shards take: the master rebuilds its
  * free lists from these records (and from pending frees) when it starts.
+ *
+ * <p>The master also keeps here, once a reader asked for it, the placement it hands to readers
+ * (the {@code ReplicaInfo} built from the layout with status COMPLETE and the checksums): a pure
+ * function of the immutable fields, built on the first read and reused by every later read of the
+ * same record, so a read no longer parses the layout and rebuilds the message. Every change of an
+ * object (PutEnd, a repair, a corrupt mark, ...) puts a new record in place of the old, so the
+ * cached answer can never outlive the version it was built from. The field is transient: never
+ * stored in the caches, and a record read back from them (a rebuilt master) builds it again.
  */
 public final class ObjectRecord implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -27,6 +36,8 @@ public final class ObjectRecord implements Serializable {
   private final int shardCount;
   private final byte[] layout;
   private final int[] crc32c;
+  /** The reader's placement, built from this record on first read; see the class comment. */
+  private transient volatile ReplicaInfo readerView;
 
   /**
    * @param status {@link #INITIALIZED} or {@link #COMPLETE}
@@ -75,6 +86,20 @@ public final class ObjectRecord implements Serializable {
   /** @return per-shard checksums, or null before PutEnd; callers must not modify it */
   public int[] crc32c() {
     return crc32c;
+  }
+
+  /** @return the cached reader's placement, or null before the first read of this record */
+  ReplicaInfo readerView() {
+    return readerView;
+  }
+
+  /**
+   * Caches the reader's placement; racing readers may each build it and set an equal value.
+   *
+   * @param view what {@code MasterCore} hands to readers of this record
+   */
+  void readerView(ReplicaInfo view) {
+    this.readerView = view;
   }
 
   /**
