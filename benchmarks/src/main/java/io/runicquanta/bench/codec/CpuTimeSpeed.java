@@ -44,9 +44,13 @@ public final class CpuTimeSpeed {
           double bytes = (double) mib * (1 << 20);
           double xor = mbs(bytes, time(b::xorBaseline, runs));
           double enc = mbs(bytes, time(b::encode, runs));
+          placement(b, mib, t, "encode");
           double dec = mbs(bytes, time(b::decode, runs));
+          placement(b, mib, t, "decode");
           double encC = mbs(bytes, time(b::encodeCachedPlan, runs));
+          placement(b, mib, t, "encodeCachedPlan");
           double decC = mbs(bytes, time(b::decodeCachedPlan, runs));
+          placement(b, mib, t, "decodeCachedPlan");
           sb.append(String.format(Locale.ROOT,
               "| %d MiB / %d | %.0f | %.0f | %.3f | %.0f | %.3f | %.0f | %.0f |%n",
               mib, t, xor, enc, enc / xor, dec, dec / xor, encC, decC));
@@ -57,6 +61,13 @@ public final class CpuTimeSpeed {
       }
     }
     System.out.println(sb);
+  }
+
+  /** With -Dplacement=true: the buffers' addresses mod 4096 after an operation's runs, to stderr. */
+  private static void placement(RaptorQBenchmark b, int mib, int t, String op) {
+    if (Boolean.getBoolean("placement")) {
+      System.err.println("placement " + mib + "/" + t + " after " + op + ": " + b.placement());
+    }
   }
 
   interface Op {

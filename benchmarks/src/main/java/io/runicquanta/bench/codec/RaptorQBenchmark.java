@@ -183,6 +183,17 @@ public class RaptorQBenchmark {
     return U.getLong(b);
   }
 
+  /**
+   * Addresses modulo 4096 of the cell's buffers and of the pool's idle buffers in hand-out order
+   * (diagnostics for the 4 KiB aliasing study, arrow-codec README).
+   */
+  public String placement() {
+    return "source " + source.memoryAddress() % 4096 + " out " + out.memoryAddress() % 4096
+        + " received " + received.memoryAddress() % 4096 + " decoded "
+        + decoded.memoryAddress() % 4096 + " xorDst " + xorDst.memoryAddress() % 4096
+        + " pool idle " + io.runicquanta.codec.raptorq.PoolPeek.idle(pool);
+  }
+
   /** JVM flags for forks (also applied by {@link CodecSpeedReport}). */
   static String[] jvmArgs() {
     return BenchFlags.JVM_ARGS;
