@@ -10,8 +10,18 @@ import java.util.Locale;
  * machine where other processes take the cores, wall time measures the scheduler, CPU time still
  * measures the code (cache and memory-bandwidth contention remain). Each operation runs until it
  * has been warmed up (at least 3 s of CPU and 3 runs: with less, a 1 MiB plan build was timed
- * before the JIT had compiled it, at a third of its speed), then {@code runs} timed runs; the median is
- * reported as MB/s of object per CPU second, next to the XOR of the same bytes timed the same way.
+ * before the JIT had compiled it, at a third of its speed); then the five operations of a cell (XOR,
+ * encode, decode, both with a cached plan) are timed in rounds, each round a burst of about 100 ms of
+ * CPU per operation, until every operation has at least {@code runs} timed runs and {@code
+ * -Dmeasure.seconds} (default 2) of timed CPU; the median run is reported as MB/s of object per CPU
+ * second, next to the XOR of the same bytes timed the same way.
+ *
+ * <p>Why rounds: on this shared VM the same replay on the same memory runs 30-45 % slower for
+ * seconds at a time (other processes' memory traffic in the shared L3, cache refills after context
+ * switches; arrow-codec/README.md, "Buffer placement and the non-JIT slow JVMs"). Nine runs back to
+ * back (15 ms for a 1 MiB object, the method before 2026-12-01 06:30) sampled one such phase, so one
+ * operation of a JVM could be 30 % off while the others were not; interleaved rounds spread every
+ * operation's samples over the same seconds ({@code -Dmeasure.seconds=0} stops at {@code runs} runs).
  *
  * <p>Usage: {@code java -Xms2g -Xmx2g -XX:+AlwaysPreTouch
  * --add-opens=java.base/java.nio=ALL-UNNAMED -cp benchmarks.jar
@@ -42,15 +52,14 @@ public final class CpuTimeSpeed {
         b.setUp();
         try {
           double bytes = (double) mib * (1 << 20);
-          double xor = mbs(bytes, time(b::xorBaseline, runs));
-          double enc = mbs(bytes, time(b::encode, runs));
-          placement(b, mib, t, "encode");
-          double dec = mbs(bytes, time(b::decode, runs));
-          placement(b, mib, t, "decode");
-          double encC = mbs(bytes, time(b::encodeCachedPlan, runs));
-          placement(b, mib, t, "encodeCachedPlan");
-          double decC = mbs(bytes, time(b::decodeCachedPlan, runs));
-          placement(b, mib, t, "decodeCachedPlan");
+          double[] ms = time(new Op[] {b::xorBaseline, b::encode, b::decode, b::encodeCachedPlan,
+              b::decodeCachedPlan}, runs);
+          double xor = mbs(bytes, ms[0]);
+          double enc = mbs(bytes, ms[1]);
+          double dec = mbs(bytes, ms[2]);
+          double encC = mbs(bytes, ms[3]);
+          double decC = mbs(bytes, ms[4]);
+          placement(b, mib, t, "all operations");
           sb.append(String.format(Locale.ROOT,
               "| %d MiB / %d | %.0f | %.0f | %.3f | %.0f | %.3f | %.0f | %.0f |%n",
               mib, t, xor, enc, enc / xor, dec, dec / xor, encC, decC));
@@ -74,22 +83,54 @@ public final class CpuTimeSpeed {
     long run();
   }
 
-  /** Median CPU milliseconds of one run of op. */
-  static double time(Op op, int runs) {
-    long warmStart = MX.getCurrentThreadCpuTime();
-    int warm = 0;
-    while (warm < 3 || MX.getCurrentThreadCpuTime() - warmStart < 3_000_000_000L) {
-      op.run();
-      warm++;
+  /**
+   * Median CPU milliseconds of one run of each op: every op warmed up in turn (3 s of CPU, 3 runs),
+   * then timed in interleaved rounds (a burst of {@code measure.burstMillis}, default 100, of CPU per
+   * op and round) until each op has at least {@code runs} runs and {@code measure.seconds} of timed CPU.
+   */
+  static double[] time(Op[] ops, int runs) {
+    for (Op op : ops) {
+      long warmStart = MX.getCurrentThreadCpuTime();
+      int warm = 0;
+      while (warm < 3 || MX.getCurrentThreadCpuTime() - warmStart < 3_000_000_000L) {
+        op.run();
+        warm++;
+      }
     }
-    double[] ms = new double[runs];
-    for (int r = 0; r < runs; r++) {
-      long t0 = MX.getCurrentThreadCpuTime();
-      op.run();
-      ms[r] = (MX.getCurrentThreadCpuTime() - t0) / 1e6;
+    long budget = (long) (Double.parseDouble(System.getProperty("measure.seconds", "2")) * 1e9);
+    long burst = Long.getLong("measure.burstMillis", 100L) * 1_000_000L;
+    int n = ops.length;
+    double[][] ms = new double[n][64];
+    int[] count = new int[n];
+    long[] spent = new long[n];
+    boolean more = true;
+    while (more) {
+      more = false;
+      for (int i = 0; i < n; i++) {
+        if (count[i] >= runs && spent[i] >= budget) {
+          continue;
+        }
+        long burstStart = MX.getCurrentThreadCpuTime();
+        do {
+          long t0 = MX.getCurrentThreadCpuTime();
+          ops[i].run();
+          long d = MX.getCurrentThreadCpuTime() - t0;
+          if (count[i] == ms[i].length) {
+            ms[i] = Arrays.copyOf(ms[i], 2 * count[i]);
+          }
+          ms[i][count[i]++] = d / 1e6;
+          spent[i] += d;
+        } while (MX.getCurrentThreadCpuTime() - burstStart < burst);
+        more |= count[i] < runs || spent[i] < budget;
+      }
     }
-    Arrays.sort(ms);
-    return ms[runs / 2];
+    double[] median = new double[n];
+    for (int i = 0; i < n; i++) {
+      double[] v = Arrays.copyOf(ms[i], count[i]);
+      Arrays.sort(v);
+      median[i] = v[v.length / 2];
+    }
+    return median;
   }
 
   private static double mbs(double bytes, double millis) {
