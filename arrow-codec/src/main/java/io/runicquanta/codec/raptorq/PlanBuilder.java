@@ -167,35 +167,13 @@ final class PlanBuilder {
 
   private void buildRows(int[] isis) {
     // Every loop over the rows is its own method, and every loop body with a loop of its own is a
-    // method called per row (see "Compilation" in the class comment).
-    int[] cnt = pool.ints(0, nb);
-    int[] pcnt = pool.ints(1, nb);
-    ldpcCounts(cnt);
-    for (int i = 0; i < s; i++) {
-      cnt[i]++; // identity on column B + i
-      pcnt[i] += 2;
-    }
+    // method called per row (see "Compilation" in the class comment); this method and the two it
+    // calls have none, so none is compiled on stack replacement, and each C2 compilation is small.
     // Each LT row's indices (at most 33, section 5.3.5.3), flat: row t at ltCols[t * 34], its
     // count at ltCols[t * 34 + 33].
     int[] ltCols = pool.intsRaw(8, n * 34);
-    ltCounts(isis, ltCols, cnt, pcnt);
-    vStart = pool.ints(2, nb + 1);
-    piStart = pool.ints(3, nb + 1);
-    prefixSums(cnt, pcnt);
-    vCols = pool.intsRaw(4, vStart[nb]);
-    piCols = pool.intsRaw(5, piStart[nb]);
-    int[] vf = pool.intsRaw(6, nb);
-    int[] pf = pool.intsRaw(7, nb);
-    System.arraycopy(vStart, 0, vf, 0, nb);
-    System.arraycopy(piStart, 0, pf, 0, nb);
-    ldpcScatter(vf);
-    int b = p.b();
-    for (int i = 0; i < s; i++) {
-      vCols[vf[i]++] = b + i;
-      piCols[pf[i]++] = i % pp;
-      piCols[pf[i]++] = (i + 1) % pp;
-    }
-    ltScatter(ltCols, vf, pf);
+    countRows(isis, ltCols);
+    fillRows(ltCols);
     // Cancel duplicate entries (x + x = 0) row by row; compact; only when there are any. The
     // LDPC rows come out sorted, and an LT row's walks (b + j a mod W, b1 + j a1 mod P1, W and P1
     // prime) repeat no index, so normally there are none and the rows stay in generation order,
@@ -205,6 +183,48 @@ final class PlanBuilder {
     }
     if (hasDuplicates(piStart, piCols, pp, 12)) {
       compact(false);
+    }
+  }
+
+  /** Entry counts per row, the LT rows' indices, and the row starts. */
+  private void countRows(int[] isis, int[] ltCols) {
+    int[] cnt = pool.ints(0, nb);
+    int[] pcnt = pool.ints(1, nb);
+    ldpcCounts(cnt);
+    ldpcIdentityCounts(cnt, pcnt);
+    ltCounts(isis, ltCols, cnt, pcnt);
+    vStart = pool.ints(2, nb + 1);
+    piStart = pool.ints(3, nb + 1);
+    prefixSums(cnt, pcnt);
+  }
+
+  /** Writes every row's entries. */
+  private void fillRows(int[] ltCols) {
+    vCols = pool.intsRaw(4, vStart[nb]);
+    piCols = pool.intsRaw(5, piStart[nb]);
+    int[] vf = pool.intsRaw(6, nb);
+    int[] pf = pool.intsRaw(7, nb);
+    System.arraycopy(vStart, 0, vf, 0, nb);
+    System.arraycopy(piStart, 0, pf, 0, nb);
+    ldpcScatter(vf);
+    ldpcIdentity(vf, pf);
+    ltScatter(ltCols, vf, pf);
+  }
+
+  /** The identity on column B + i and the two PI columns i, i + 1 (mod P) of LDPC row i. */
+  private void ldpcIdentityCounts(int[] cnt, int[] pcnt) {
+    for (int i = 0; i < s; i++) {
+      cnt[i]++;
+      pcnt[i] += 2;
+    }
+  }
+
+  private void ldpcIdentity(int[] vf, int[] pf) {
+    int b = p.b();
+    for (int i = 0; i < s; i++) {
+      vCols[vf[i]++] = b + i;
+      piCols[pf[i]++] = i % pp;
+      piCols[pf[i]++] = (i + 1) % pp;
     }
   }
 
@@ -487,15 +507,7 @@ final class PlanBuilder {
    *     or null for all L
    */
   Result solve(int[] outputCols) throws RankDeficientException {
-    // Initial load.
-    for (int i = 0; i < s + h; i++) {
-      zero[i] = true;
-    }
-    zero[gSlot] = true;
-    for (int t = 0; t < n; t++) {
-      emitLoad(t, s + h + t);
-    }
-
+    initialLoads();
     phase1();
     forward();
     denseRows();
@@ -503,6 +515,16 @@ final class PlanBuilder {
     denseSolve();
     backSubstitution();
     return finish(outputCols);
+  }
+
+  private void initialLoads() {
+    for (int i = 0; i < s + h; i++) {
+      zero[i] = true;
+    }
+    zero[gSlot] = true;
+    for (int t = 0; t < n; t++) {
+      emitLoad(t, s + h + t);
+    }
   }
 
   // Elimination state shared by the phases (see the class comment).
@@ -534,12 +556,15 @@ final class PlanBuilder {
 
   /** Phase 1: peeling with inactivation (matrix only). */
   private void phase1() {
+    columnIndex();
+    peeling();
+  }
+
+  /** The rows of each V column, the row degrees and their buckets. */
+  private void columnIndex() {
     int nnz = vStart[nb];
     colStart = pool.ints(12, w + 1);
     countColumns(nnz);
-    for (int c = 0; c < w; c++) {
-      colStart[c + 1] += colStart[c];
-    }
     colRows = pool.intsRaw(13, nnz);
     int[] cf = pool.intsRaw(6, w);
     System.arraycopy(colStart, 0, cf, 0, w);
@@ -552,6 +577,9 @@ final class PlanBuilder {
     prev = pool.intsRaw(17, nb);
     chosenFlag = pool.bools(1, nb);
     fillBuckets();
+  }
+
+  private void peeling() {
     // Column state: pivotOrder >= 0, or inactive index in colInactive, else active.
     colPivot = pool.intsRaw(18, w);
     colInactive = pool.intsRaw(19, w);
@@ -560,13 +588,18 @@ final class PlanBuilder {
     chosenRow = pool.intsRaw(20, Math.min(nb, w));
     inactiveColOf = pool.intsRaw(21, l); // inactive index -> column
     u = pp;
-    for (int q = 0; q < pp; q++) {
-      inactiveColOf[q] = w + q;
-    }
+    piInactive();
     chosen = peel();
     inactivateRest();
     words = (u + 63) >>> 6;
     columnSlots();
+  }
+
+  /** The P PI columns start inactive (5.4.2.2). */
+  private void piInactive() {
+    for (int q = 0; q < pp; q++) {
+      inactiveColOf[q] = w + q;
+    }
   }
 
   private void countColumns(int nnz) {
@@ -574,6 +607,13 @@ final class PlanBuilder {
     int[] vc = vCols;
     for (int q = 0; q < nnz; q++) {
       cs[vc[q] + 1]++;
+    }
+    prefixInPlace(cs, w);
+  }
+
+  private static void prefixInPlace(int[] a, int m) {
+    for (int c = 0; c < m; c++) {
+      a[c + 1] += a[c];
     }
   }
 
@@ -806,9 +846,7 @@ final class PlanBuilder {
       zero[s + hh] = false;
     }
     int ks = kPrime + s;
-    for (int c = 0; c < ks - 1; c++) {
-      hdpcColumn(c, g, uw);
-    }
+    hdpcColumns(ks - 1, g, uw);
     hdpcLastColumn(ks - 1, g, uw);
     for (int hh = 0; hh < h; hh++) {
       xorByte(hd[hh], pp - h + hh, 1);
@@ -833,6 +871,12 @@ final class PlanBuilder {
     int t = c < w ? colInactive[c] : c - w;
     g[t >>> 3] ^= 1L << ((t & 7) << 3);
     return -1;
+  }
+
+  private void hdpcColumns(int m, long[] g, int uw) {
+    for (int c = 0; c < m; c++) {
+      hdpcColumn(c, g, uw);
+    }
   }
 
   /** Column c &lt; K' + S - 1: G is added to the two HDPC rows of Rand (5.3.3.3). */
@@ -889,18 +933,26 @@ final class PlanBuilder {
     Arrays.fill(binPivotOfCol, -1);
     qCols = new int[u];
     nq = 0;
-    for (int col = 0; col < u; col++) {
-      binaryColumn(col);
-    }
+    binaryColumns();
     // HDPC rows over the columns no binary row covers.
     hUsed = new boolean[h];
     hOfQ = new int[nq];
-    for (int qi = 0; qi < nq; qi++) {
-      hdpcPivotColumn(qi);
-    }
+    hdpcPivotColumns();
     // Back-substitute the HDPC-solved columns into the binary pivot rows.
     for (int qi = 0; qi < nq; qi++) {
       hdpcBack(qi);
+    }
+  }
+
+  private void binaryColumns() {
+    for (int col = 0; col < u; col++) {
+      binaryColumn(col);
+    }
+  }
+
+  private void hdpcPivotColumns() throws RankDeficientException {
+    for (int qi = 0; qi < nq; qi++) {
+      hdpcPivotColumn(qi);
     }
   }
 
@@ -1017,14 +1069,18 @@ final class PlanBuilder {
 
   /** Reload the chosen rows and compute x = Lt^-1 (d1 + Ut y). */
   private void backSubstitution() {
-    // From here on every V column has a slot: its pivot row's, or the dense solve's.
+    inactiveColumnSlots();
+    for (int k = 0; k < chosen; k++) {
+      backRow(chosenRow[k]);
+    }
+  }
+
+  /** From here on every V column has a slot: its pivot row's, or the dense solve's. */
+  private void inactiveColumnSlots() {
     for (int c = 0; c < w; c++) {
       if (colSlot[c] < 0) {
         colSlot[c] = inactSlot[colInactive[c]];
       }
-    }
-    for (int k = 0; k < chosen; k++) {
-      backRow(chosenRow[k]);
     }
   }
 
@@ -1053,15 +1109,7 @@ final class PlanBuilder {
     System.arraycopy(colSlot, 0, colToSlot, 0, w);
     System.arraycopy(inactSlot, 0, colToSlot, w, pp);
     boolean[] live = pool.bools(2, slots);
-    if (outputCols == null) {
-      for (int c = 0; c < l; c++) {
-        live[colToSlot[c]] = true;
-      }
-    } else {
-      for (int c : outputCols) {
-        live[colToSlot[c]] = true;
-      }
-    }
+    markLive(live, colToSlot, outputCols);
     materializeLive(live);
     Result res = new Result();
     // Both passes compact the recorded operations in place (the builder's pooled array): only the
@@ -1081,6 +1129,18 @@ final class PlanBuilder {
     res.inactive = u;
     res.chosen = chosen;
     return res;
+  }
+
+  private void markLive(boolean[] live, int[] colToSlot, int[] outputCols) {
+    if (outputCols == null) {
+      for (int c = 0; c < l; c++) {
+        live[colToSlot[c]] = true;
+      }
+    } else {
+      for (int c : outputCols) {
+        live[colToSlot[c]] = true;
+      }
+    }
   }
 
   /** Live slots still pending get their load, live slots still zero an explicit zero. */
@@ -1125,13 +1185,7 @@ final class PlanBuilder {
     eGroup = pool.intsRaw(29, n);
     ng = 0;
     ne = 0;
-    for (int q = 0; q < n; q++) {
-      long op = ops[q];
-      if (!joinXor(op)) {
-        ops[ng] = op; // ng <= q: in place
-        newGroup(op);
-      }
-    }
+    groupOps(ops, n);
     // Lay the source lists out group by group (a count, then the sources in program order).
     int nl = listOffsets(gOff, gPos);
     if (nl > SymbolProgram.MAX_SLOTS) { // 26-bit list offset; plans stay far below
@@ -1152,6 +1206,16 @@ final class PlanBuilder {
   private int[] eGroup;
   private int ng;
   private int ne;
+
+  private void groupOps(long[] ops, int n) {
+    for (int q = 0; q < n; q++) {
+      long op = ops[q];
+      if (!joinXor(op)) {
+        ops[ng] = op; // ng <= q: in place
+        newGroup(op);
+      }
+    }
+  }
 
   /**
    * If op is an XOR that can move back to the sum group that last wrote its destination, adds it
@@ -1311,14 +1375,18 @@ final class PlanBuilder {
   private int prune(boolean[] live) {
     int total = out.size();
     long[] ops = out.raw();
+    pruneBackwards(ops, total, live);
+    int o = compactOps(ops, total);
+    pool.keepLongs(0, ops);
+    return o;
+  }
+
+  private void pruneBackwards(long[] ops, int total, boolean[] live) {
     for (int q = total - 1; q >= 0; q--) {
       if (!pruneKeeps(ops[q], live)) {
         ops[q] = 0; // opcode 0: dropped
       }
     }
-    int o = compactOps(ops, total);
-    pool.keepLongs(0, ops);
-    return o;
   }
 
   private static int compactOps(long[] ops, int total) {
