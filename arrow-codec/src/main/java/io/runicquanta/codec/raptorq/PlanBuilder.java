@@ -908,13 +908,17 @@ final class PlanBuilder {
     Arrays.fill(multi, (byte) 0);
     for (int hh = 0; hh < h; hh++) {
       int a = Gf256.alphaPow(hh);
-      long[] row = hd[hh];
-      for (int x = 0; x < uw; x++) {
-        row[x] ^= Gf256.mulWord(g[x], a);
-      }
+      mulWordsInto(g, a, hd[hh], uw);
       multi[hh] = (byte) a;
     }
     emitMulti(gSlot);
+  }
+
+  /** row += a * g, octets packed 8 per long. */
+  private static void mulWordsInto(long[] g, int a, long[] row, int uw) {
+    for (int x = 0; x < uw; x++) {
+      row[x] ^= Gf256.mulWord(g[x], a);
+    }
   }
 
   // Dense solve state.
