@@ -62,6 +62,41 @@ public final class DecodingPlan {
       throw new IllegalArgumentException("esis is null");
     }
     int k = sourceSymbols;
+    // No loop of its own in this method (loops in the helpers below): a method called once per
+    // plan with a long loop is compiled by C2 on stack replacement with everything it inlines,
+    // the plan builder included (see PlanBuilder, "Compilation").
+    int[] uniq = uniqueEsis(esis);
+    int nu = uniq.length;
+    if (nu < k) {
+      throw new UndecodableBlockException(-1, k, nu);
+    }
+    int[] sourceIndex = new int[k];
+    Arrays.fill(sourceIndex, -1);
+    int missing = k - sourceIndices(uniq, k, sourceIndex);
+    if (missing == 0) {
+      return new DecodingPlan(
+          p, uniq, sourceIndex, new int[1], new int[0], new SymbolProgram(new long[0], 0, 0, 0, new byte[0]), 0);
+    }
+    int kp = p.kPrime();
+    int rows = nu + (kp - k);
+    int[] isis = new int[rows];
+    int[] input = new int[rows];
+    ltRows(uniq, k, kp, isis, input);
+    // Which intermediate symbols the missing source symbols need.
+    int[] missStart = new int[missing + 1];
+    int[] missCols = missingColumns(p, sourceIndex, missStart, new int[missing * 40]);
+    PlanBuilder.Result r;
+    try {
+      r = new PlanBuilder(p, isis, input).solve(missCols);
+    } catch (PlanBuilder.RankDeficientException e) {
+      throw new UndecodableBlockException(-1, k, nu);
+    }
+    int[] missSlots = slotsOf(missCols, r.colToSlot);
+    return new DecodingPlan(p, uniq, sourceIndex, missStart, missSlots, r.program, r.slots);
+  }
+
+  /** The ESIs without repeats, in their first order; each checked to be in range. */
+  private static int[] uniqueEsis(int[] esis) {
     int[] uniq = new int[esis.length];
     int nu = 0;
     java.util.BitSet seenSmall = new java.util.BitSet();
@@ -74,27 +109,24 @@ public final class DecodingPlan {
         uniq[nu++] = e;
       }
     }
-    uniq = Arrays.copyOf(uniq, nu);
-    if (nu < k) {
-      throw new UndecodableBlockException(-1, k, nu);
-    }
-    int[] sourceIndex = new int[k];
-    Arrays.fill(sourceIndex, -1);
-    int missing = k;
-    for (int q = 0; q < nu; q++) {
+    return Arrays.copyOf(uniq, nu);
+  }
+
+  /** Fills sourceIndex for the source ESIs among uniq; returns how many there are. */
+  private static int sourceIndices(int[] uniq, int k, int[] sourceIndex) {
+    int found = 0;
+    for (int q = 0; q < uniq.length; q++) {
       if (uniq[q] < k) {
         sourceIndex[uniq[q]] = q;
-        missing--;
+        found++;
       }
     }
-    if (missing == 0) {
-      return new DecodingPlan(
-          p, uniq, sourceIndex, new int[1], new int[0], new SymbolProgram(new long[0], 0, 0, 0, new byte[0]), 0);
-    }
-    int kp = p.kPrime();
-    int rows = nu + (kp - k);
-    int[] isis = new int[rows];
-    int[] input = new int[rows];
+    return found;
+  }
+
+  /** The LT rows: one per received symbol (ISI = ESI + K' - K for repair), then the padding. */
+  private static void ltRows(int[] uniq, int k, int kp, int[] isis, int[] input) {
+    int nu = uniq.length;
     for (int q = 0; q < nu; q++) {
       isis[q] = uniq[q] < k ? uniq[q] : uniq[q] + (kp - k);
       input[q] = q;
@@ -103,13 +135,18 @@ public final class DecodingPlan {
       isis[nu + q] = k + q;
       input[nu + q] = -1;
     }
-    // Which intermediate symbols the missing source symbols need.
+  }
+
+  /**
+   * The intermediate symbol columns each missing source symbol combines (Enc), concatenated;
+   * missStart[i] .. missStart[i + 1] for the i-th missing one.
+   */
+  private static int[] missingColumns(
+      SystematicParams p, int[] sourceIndex, int[] missStart, int[] missCols) {
     int[] scratch = new int[46];
-    int[] missStart = new int[missing + 1];
-    int[] missCols = new int[missing * 40];
     int mi = 0;
     int nc = 0;
-    for (int e = 0; e < k; e++) {
+    for (int e = 0; e < sourceIndex.length; e++) {
       if (sourceIndex[e] >= 0) {
         continue;
       }
@@ -119,18 +156,15 @@ public final class DecodingPlan {
       }
       missStart[++mi] = nc;
     }
-    missCols = Arrays.copyOf(missCols, nc);
-    PlanBuilder.Result r;
-    try {
-      r = new PlanBuilder(p, isis, input).solve(missCols);
-    } catch (PlanBuilder.RankDeficientException e) {
-      throw new UndecodableBlockException(-1, k, nu);
+    return Arrays.copyOf(missCols, nc);
+  }
+
+  private static int[] slotsOf(int[] cols, int[] colToSlot) {
+    int[] slots = new int[cols.length];
+    for (int q = 0; q < cols.length; q++) {
+      slots[q] = colToSlot[cols[q]];
     }
-    int[] missSlots = new int[nc];
-    for (int q = 0; q < nc; q++) {
-      missSlots[q] = r.colToSlot[missCols[q]];
-    }
-    return new DecodingPlan(p, uniq, sourceIndex, missStart, missSlots, r.program, r.slots);
+    return slots;
   }
 
   /** K. */

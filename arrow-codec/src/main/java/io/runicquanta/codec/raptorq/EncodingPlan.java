@@ -38,15 +38,19 @@ public final class EncodingPlan {
     int kp = p.kPrime();
     int[] isis = new int[kp];
     int[] input = new int[kp];
-    for (int t = 0; t < kp; t++) {
-      isis[t] = t;
-      input[t] = t < sourceSymbols ? t : -1;
-    }
+    sourceRows(sourceSymbols, isis, input); // no loop here: see PlanBuilder, "Compilation"
     try {
       return new EncodingPlan(p, new PlanBuilder(p, isis, input).solve(null));
     } catch (PlanBuilder.RankDeficientException e) {
       // Table 2 guarantees full rank for the source ISIs of every K' (section 5.6).
       throw new IllegalStateException("constraint matrix rank deficient for K=" + sourceSymbols, e);
+    }
+  }
+
+  private static void sourceRows(int k, int[] isis, int[] input) {
+    for (int t = 0; t < isis.length; t++) {
+      isis[t] = t;
+      input[t] = t < k ? t : -1;
     }
   }
 

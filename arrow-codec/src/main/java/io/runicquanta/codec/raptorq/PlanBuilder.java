@@ -69,6 +69,15 @@ import java.util.Arrays;
  * plan allocates little more than the plan itself (before, the temporaries were several times the
  * plan and, for K in the thousands, humongous G1 objects allocated and collected per plan).
  *
+ * <p><b>Compilation.</b> A plan build calls each step once, so a step whose loops run thousands of
+ * times per call is compiled by C2 on stack replacement (OSR), once per hot loop, before the
+ * normal compilation, and big methods (with everything they inline) take C2 seconds each; on two
+ * cores the single C2 thread then delays the replay kernels. So every step is a chain of small
+ * methods: one loop per method, and a loop body that has a loop of its own (a row, a column, an
+ * operation) is a method called per iteration, which C2 compiles early as a normal method (it is
+ * invoked hundreds of times per plan); rare paths (the last HDPC column, errors) are out of the
+ * loops. The recorded program is the same operation for operation.
+ *
  * <p>Workspace layout: slots 0..S-1 LDPC rows, S..S+H-1 HDPC rows, S+H..S+H+n-1 the n LT rows (in
  * the order given), S+H+n the scratch symbol G. Not thread safe; one builder per plan.
  */
@@ -157,84 +166,14 @@ final class PlanBuilder {
   // ---------------------------------------------------------------- rows
 
   private void buildRows(int[] isis) {
-    int b = p.b();
-    // LDPC rows: count entries first.
-    int[] cnt = pool.ints(0, nb);
-    int[] pcnt = pool.ints(1, nb);
-    // a = 1 + i / S and i % S kept as counters, (bb + a) % S by subtraction (a is small): no
-    // integer division in these loops.
-    for (int i = 0, a = 1, bb0 = 0; i < b; i++) {
-      int bb = bb0;
-      cnt[bb]++;
-      bb = modAdd(bb, a, s);
-      cnt[bb]++;
-      bb = modAdd(bb, a, s);
-      cnt[bb]++;
-      if (++bb0 == s) {
-        bb0 = 0;
-        a++;
-      }
-    }
-    for (int i = 0; i < s; i++) {
-      cnt[i]++; // identity on column B + i
-      pcnt[i] += 2;
-    }
-    int[] tup = new int[6];
+    // Every loop over the rows is its own method, and every loop body with a loop of its own is a
+    // method called per row (see "Compilation" in the class comment); this method and the two it
+    // calls have none, so none is compiled on stack replacement, and each C2 compilation is small.
     // Each LT row's indices (at most 33, section 5.3.5.3), flat: row t at ltCols[t * 34], its
     // count at ltCols[t * 34 + 33].
     int[] ltCols = pool.intsRaw(8, n * 34);
-    for (int t = 0; t < n; t++) {
-      int o = t * 34;
-      int m = Generators.encIndices(p, isis[t] & 0xFFFFFFFFL, tup, ltCols, o);
-      ltCols[o + 33] = m;
-      for (int q = o; q < o + m; q++) {
-        if (ltCols[q] < w) {
-          cnt[s + t]++;
-        } else {
-          pcnt[s + t]++;
-        }
-      }
-    }
-    vStart = pool.ints(2, nb + 1);
-    piStart = pool.ints(3, nb + 1);
-    for (int r = 0; r < nb; r++) {
-      vStart[r + 1] = vStart[r] + cnt[r];
-      piStart[r + 1] = piStart[r] + pcnt[r];
-    }
-    vCols = pool.intsRaw(4, vStart[nb]);
-    piCols = pool.intsRaw(5, piStart[nb]);
-    int[] vf = pool.intsRaw(6, nb);
-    int[] pf = pool.intsRaw(7, nb);
-    System.arraycopy(vStart, 0, vf, 0, nb);
-    System.arraycopy(piStart, 0, pf, 0, nb);
-    for (int i = 0, a = 1, bb0 = 0; i < b; i++) {
-      int bb = bb0;
-      vCols[vf[bb]++] = i;
-      bb = modAdd(bb, a, s);
-      vCols[vf[bb]++] = i;
-      bb = modAdd(bb, a, s);
-      vCols[vf[bb]++] = i;
-      if (++bb0 == s) {
-        bb0 = 0;
-        a++;
-      }
-    }
-    for (int i = 0; i < s; i++) {
-      vCols[vf[i]++] = b + i;
-      piCols[pf[i]++] = i % pp;
-      piCols[pf[i]++] = (i + 1) % pp;
-    }
-    for (int t = 0; t < n; t++) {
-      int o = t * 34;
-      for (int q = o; q < o + ltCols[o + 33]; q++) {
-        int c = ltCols[q];
-        if (c < w) {
-          vCols[vf[s + t]++] = c;
-        } else {
-          piCols[pf[s + t]++] = c - w;
-        }
-      }
-    }
+    countRows(isis, ltCols);
+    fillRows(ltCols);
     // Cancel duplicate entries (x + x = 0) row by row; compact; only when there are any. The
     // LDPC rows come out sorted, and an LT row's walks (b + j a mod W, b1 + j a1 mod P1, W and P1
     // prime) repeat no index, so normally there are none and the rows stay in generation order,
@@ -247,6 +186,134 @@ final class PlanBuilder {
     }
   }
 
+  /** Entry counts per row, the LT rows' indices, and the row starts. */
+  private void countRows(int[] isis, int[] ltCols) {
+    int[] cnt = pool.ints(0, nb);
+    int[] pcnt = pool.ints(1, nb);
+    ldpcCounts(cnt);
+    ldpcIdentityCounts(cnt, pcnt);
+    ltCounts(isis, ltCols, cnt, pcnt);
+    vStart = pool.ints(2, nb + 1);
+    piStart = pool.ints(3, nb + 1);
+    prefixSums(cnt, pcnt);
+  }
+
+  /** Writes every row's entries. */
+  private void fillRows(int[] ltCols) {
+    vCols = pool.intsRaw(4, vStart[nb]);
+    piCols = pool.intsRaw(5, piStart[nb]);
+    int[] vf = pool.intsRaw(6, nb);
+    int[] pf = pool.intsRaw(7, nb);
+    System.arraycopy(vStart, 0, vf, 0, nb);
+    System.arraycopy(piStart, 0, pf, 0, nb);
+    ldpcScatter(vf);
+    ldpcIdentity(vf, pf);
+    ltScatter(ltCols, vf, pf);
+  }
+
+  /** The identity on column B + i and the two PI columns i, i + 1 (mod P) of LDPC row i. */
+  private void ldpcIdentityCounts(int[] cnt, int[] pcnt) {
+    for (int i = 0; i < s; i++) {
+      cnt[i]++;
+      pcnt[i] += 2;
+    }
+  }
+
+  private void ldpcIdentity(int[] vf, int[] pf) {
+    int b = p.b();
+    for (int i = 0; i < s; i++) {
+      vCols[vf[i]++] = b + i;
+      piCols[pf[i]++] = i % pp;
+      piCols[pf[i]++] = (i + 1) % pp;
+    }
+  }
+
+  /**
+   * Counts the LDPC rows' V entries (5.3.3.3): a = 1 + i / S and i % S kept as counters, (bb + a) %
+   * S by subtraction (a is small), no integer division.
+   */
+  private void ldpcCounts(int[] cnt) {
+    int b = p.b();
+    for (int i = 0, a = 1, bb0 = 0; i < b; i++) {
+      int bb = bb0;
+      cnt[bb]++;
+      bb = modAdd(bb, a, s);
+      cnt[bb]++;
+      bb = modAdd(bb, a, s);
+      cnt[bb]++;
+      if (++bb0 == s) {
+        bb0 = 0;
+        a++;
+      }
+    }
+  }
+
+  /** Writes the LDPC rows' V entries, in the order of {@link #ldpcCounts}. */
+  private void ldpcScatter(int[] vf) {
+    int b = p.b();
+    for (int i = 0, a = 1, bb0 = 0; i < b; i++) {
+      int bb = bb0;
+      vCols[vf[bb]++] = i;
+      bb = modAdd(bb, a, s);
+      vCols[vf[bb]++] = i;
+      bb = modAdd(bb, a, s);
+      vCols[vf[bb]++] = i;
+      if (++bb0 == s) {
+        bb0 = 0;
+        a++;
+      }
+    }
+  }
+
+  private void ltCounts(int[] isis, int[] ltCols, int[] cnt, int[] pcnt) {
+    int[] tup = new int[6];
+    for (int t = 0; t < n; t++) {
+      ltCount(isis[t], t * 34, s + t, tup, ltCols, cnt, pcnt);
+    }
+  }
+
+  /** One LT row: its indices (Enc) into ltCols at o, and its V / PI entry counts. */
+  private void ltCount(int isi, int o, int rb, int[] tup, int[] ltCols, int[] cnt, int[] pcnt) {
+    int m = Generators.encIndices(p, isi & 0xFFFFFFFFL, tup, ltCols, o);
+    ltCols[o + 33] = m;
+    int nv = 0;
+    for (int q = o; q < o + m; q++) {
+      if (ltCols[q] < w) {
+        nv++;
+      }
+    }
+    cnt[rb] += nv;
+    pcnt[rb] += m - nv;
+  }
+
+  private void prefixSums(int[] cnt, int[] pcnt) {
+    for (int r = 0; r < nb; r++) {
+      vStart[r + 1] = vStart[r] + cnt[r];
+      piStart[r + 1] = piStart[r] + pcnt[r];
+    }
+  }
+
+  private void ltScatter(int[] ltCols, int[] vf, int[] pf) {
+    for (int t = 0; t < n; t++) {
+      ltScatterRow(t * 34, s + t, ltCols, vf, pf);
+    }
+  }
+
+  private void ltScatterRow(int o, int rb, int[] ltCols, int[] vf, int[] pf) {
+    int fv = vf[rb];
+    int fp = pf[rb];
+    for (int q = o; q < o + ltCols[o + 33]; q++) {
+      int c = ltCols[q];
+      if (c < w) {
+        vCols[fv++] = c;
+      } else {
+        piCols[fp++] = c - w;
+      }
+    }
+    vf[rb] = fv;
+    pf[rb] = fp;
+  }
+
   /**
    * Whether some row lists a column twice (columns below {@code cols}); one pass with a row stamp
    * per column, in a scratch slot that is free until phase 1.
@@ -254,14 +321,20 @@ final class PlanBuilder {
   private boolean hasDuplicates(int[] start, int[] list, int cols, int scratchSlot) {
     int[] stamp = pool.ints(scratchSlot, cols);
     for (int r = 0; r < nb; r++) {
-      int mark = r + 1;
-      for (int q = start[r]; q < start[r + 1]; q++) {
-        int c = list[q];
-        if (stamp[c] == mark) {
-          return true;
-        }
-        stamp[c] = mark;
+      if (repeats(start[r], start[r + 1], r + 1, list, stamp)) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  private static boolean repeats(int from, int to, int mark, int[] list, int[] stamp) {
+    for (int q = from; q < to; q++) {
+      int c = list[q];
+      if (stamp[c] == mark) {
+        return true;
+      }
+      stamp[c] = mark;
     }
     return false;
   }
@@ -434,15 +507,7 @@ final class PlanBuilder {
    *     or null for all L
    */
   Result solve(int[] outputCols) throws RankDeficientException {
-    // Initial load.
-    for (int i = 0; i < s + h; i++) {
-      zero[i] = true;
-    }
-    zero[gSlot] = true;
-    for (int t = 0; t < n; t++) {
-      emitLoad(t, s + h + t);
-    }
-
+    initialLoads();
     phase1();
     forward();
     denseRows();
@@ -450,6 +515,16 @@ final class PlanBuilder {
     denseSolve();
     backSubstitution();
     return finish(outputCols);
+  }
+
+  private void initialLoads() {
+    for (int i = 0; i < s + h; i++) {
+      zero[i] = true;
+    }
+    zero[gSlot] = true;
+    for (int t = 0; t < n; t++) {
+      emitLoad(t, s + h + t);
+    }
   }
 
   // Elimination state shared by the phases (see the class comment).
@@ -468,118 +543,206 @@ final class PlanBuilder {
   private int[] inactSlot;
   private int[] colSlot;
 
+  // Phase 1 state: rows of each V column (CSR), row degrees in active columns, degree buckets.
+  private int[] colStart;
+  private int[] colRows;
+  private int[] deg;
+  private int[] head;
+  private int[] next;
+  private int[] prev;
+  private int[] inactiveColOf;
+  private int maxDeg;
+  private int minDeg;
+
   /** Phase 1: peeling with inactivation (matrix only). */
   private void phase1() {
+    columnIndex();
+    peeling();
+  }
+
+  /** The rows of each V column, the row degrees and their buckets. */
+  private void columnIndex() {
     int nnz = vStart[nb];
-    int[] colStart = pool.ints(12, w + 1);
-    for (int q = 0; q < nnz; q++) {
-      colStart[vCols[q] + 1]++;
-    }
-    for (int c = 0; c < w; c++) {
-      colStart[c + 1] += colStart[c];
-    }
-    int[] colRows = pool.intsRaw(13, nnz);
+    colStart = pool.ints(12, w + 1);
+    countColumns(nnz);
+    colRows = pool.intsRaw(13, nnz);
     int[] cf = pool.intsRaw(6, w);
     System.arraycopy(colStart, 0, cf, 0, w);
-    for (int r = 0; r < nb; r++) {
-      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
-        colRows[cf[vCols[q]]++] = r;
-      }
-    }
-    int[] deg = pool.intsRaw(14, nb);
-    int maxDeg = 0;
-    for (int r = 0; r < nb; r++) {
-      deg[r] = vStart[r + 1] - vStart[r];
-      maxDeg = Math.max(maxDeg, deg[r]);
-    }
-    int[] head = pool.intsRaw(15, maxDeg + 1);
+    scatterColumns(cf);
+    deg = pool.intsRaw(14, nb);
+    maxDeg = degrees();
+    head = pool.intsRaw(15, maxDeg + 1);
     Arrays.fill(head, 0, maxDeg + 1, -1);
-    int[] next = pool.intsRaw(16, nb);
-    int[] prev = pool.intsRaw(17, nb);
+    next = pool.intsRaw(16, nb);
+    prev = pool.intsRaw(17, nb);
     chosenFlag = pool.bools(1, nb);
-    for (int r = nb - 1; r >= 0; r--) {
-      if (deg[r] > 0) {
-        int d = deg[r];
-        next[r] = head[d];
-        prev[r] = -1;
-        if (head[d] >= 0) {
-          prev[head[d]] = r;
-        }
-        head[d] = r;
-      }
-    }
+    fillBuckets();
+  }
+
+  private void peeling() {
     // Column state: pivotOrder >= 0, or inactive index in colInactive, else active.
     colPivot = pool.intsRaw(18, w);
     colInactive = pool.intsRaw(19, w);
     Arrays.fill(colPivot, 0, w, -1);
     Arrays.fill(colInactive, 0, w, -1);
     chosenRow = pool.intsRaw(20, Math.min(nb, w));
-    int[] inactiveColOf = pool.intsRaw(21, l); // inactive index -> column
+    inactiveColOf = pool.intsRaw(21, l); // inactive index -> column
     u = pp;
+    piInactive();
+    chosen = peel();
+    inactivateRest();
+    words = (u + 63) >>> 6;
+    columnSlots();
+  }
+
+  /** The P PI columns start inactive (5.4.2.2). */
+  private void piInactive() {
     for (int q = 0; q < pp; q++) {
       inactiveColOf[q] = w + q;
     }
+  }
+
+  private void countColumns(int nnz) {
+    int[] cs = colStart;
+    int[] vc = vCols;
+    for (int q = 0; q < nnz; q++) {
+      cs[vc[q] + 1]++;
+    }
+    prefixInPlace(cs, w);
+  }
+
+  private static void prefixInPlace(int[] a, int m) {
+    for (int c = 0; c < m; c++) {
+      a[c + 1] += a[c];
+    }
+  }
+
+  private void scatterColumns(int[] cf) {
+    for (int r = 0; r < nb; r++) {
+      scatterRowToColumns(r, cf);
+    }
+  }
+
+  private void scatterRowToColumns(int r, int[] cf) {
+    int[] cr = colRows;
+    int[] vc = vCols;
+    for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+      cr[cf[vc[q]]++] = r;
+    }
+  }
+
+  private int degrees() {
+    int md = 0;
+    int[] d = deg;
+    int[] vs = vStart;
+    for (int r = 0; r < nb; r++) {
+      int x = vs[r + 1] - vs[r];
+      d[r] = x;
+      md = Math.max(md, x);
+    }
+    return md;
+  }
+
+  private void fillBuckets() {
+    for (int r = nb - 1; r >= 0; r--) {
+      int d = deg[r];
+      if (d > 0) {
+        link(r, d);
+      }
+    }
+  }
+
+  /** Puts row r at the head of the bucket of degree d. */
+  private void link(int r, int d) {
+    int hd0 = head[d];
+    next[r] = hd0;
+    prev[r] = -1;
+    if (hd0 >= 0) {
+      prev[hd0] = r;
+    }
+    head[d] = r;
+  }
+
+  /** The peeling loop: chooses rows of least degree until none has an active column left. */
+  private int peel() {
     int i = 0;
-    int minDeg = 1;
-    while (true) {
-      while (minDeg <= maxDeg && head[minDeg] < 0) {
-        minDeg++;
+    minDeg = 1;
+    for (int r = nextRow(); r >= 0; r = nextRow()) {
+      peelRow(r, i++);
+    }
+    return i;
+  }
+
+  /** A row of the least nonzero degree, or -1 when every bucket is empty. */
+  private int nextRow() {
+    int md = minDeg;
+    while (md <= maxDeg && head[md] < 0) {
+      md++;
+    }
+    minDeg = md;
+    return md <= maxDeg ? head[md] : -1;
+  }
+
+  /** Chooses row r as the k-th: its first active column is the pivot, the others inactivated. */
+  private void peelRow(int r, int k) {
+    unlink(r, deg[r], head, next, prev);
+    chosenFlag[r] = true;
+    chosenRow[k] = r;
+    boolean first = true;
+    for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+      int c = vCols[q];
+      if (colPivot[c] >= 0 || colInactive[c] >= 0) {
+        continue;
       }
-      if (minDeg > maxDeg) {
-        break;
+      if (first) {
+        colPivot[c] = k;
+        first = false;
+      } else {
+        colInactive[c] = u;
+        inactiveColOf[u++] = c;
       }
-      int r = head[minDeg];
-      // unlink r
-      unlink(r, deg[r], head, next, prev);
-      chosenFlag[r] = true;
-      int k = i++;
-      chosenRow[k] = r;
-      boolean first = true;
-      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
-        int c = vCols[q];
-        if (colPivot[c] >= 0 || colInactive[c] >= 0) {
-          continue;
-        }
-        if (first) {
-          colPivot[c] = k;
-          first = false;
-        } else {
-          colInactive[c] = u;
-          inactiveColOf[u++] = c;
-        }
-        for (int e = colStart[c]; e < colStart[c + 1]; e++) {
-          int r2 = colRows[e];
-          if (chosenFlag[r2]) {
-            continue;
-          }
-          int d = deg[r2];
-          unlink(r2, d, head, next, prev);
-          d--;
-          deg[r2] = d;
-          if (d > 0) {
-            next[r2] = head[d];
-            prev[r2] = -1;
-            if (head[d] >= 0) {
-              prev[head[d]] = r2;
-            }
-            head[d] = r2;
-            if (d < minDeg) {
-              minDeg = d;
-            }
-          }
+      leaveColumn(c);
+    }
+  }
+
+  /** Column c is no longer active: lowers the degree of every unchosen row it is in. */
+  private void leaveColumn(int c) {
+    int[] cr = colRows;
+    boolean[] cf = chosenFlag;
+    int[] dg = deg;
+    for (int e = colStart[c]; e < colStart[c + 1]; e++) {
+      int r2 = cr[e];
+      if (cf[r2]) {
+        continue;
+      }
+      int d = dg[r2];
+      unlink(r2, d, head, next, prev);
+      d--;
+      dg[r2] = d;
+      if (d > 0) {
+        link(r2, d);
+        if (d < minDeg) {
+          minDeg = d;
         }
       }
     }
+  }
+
+  /** Columns still active when no row has an active column left are inactivated. */
+  private void inactivateRest() {
     for (int c = 0; c < w; c++) {
       if (colPivot[c] < 0 && colInactive[c] < 0) {
         colInactive[c] = u;
         inactiveColOf[u++] = c;
       }
     }
-    chosen = i;
-    words = (u + 63) >>> 6;
-    // Slot of each V column's pivot row (or -1 while the column is inactive): one lookup instead of
-    // colPivot -> chosenRow -> slotOfBinaryRow in the substitution loops.
+  }
+
+  /**
+   * Slot of each V column's pivot row (or -1 while the column is inactive): one lookup instead of
+   * colPivot -> chosenRow -> slotOfBinaryRow in the substitution loops.
+   */
+  private void columnSlots() {
     colSlot = pool.intsRaw(9, w);
     for (int c = 0; c < w; c++) {
       int j = colPivot[c];
@@ -591,35 +754,47 @@ final class PlanBuilder {
   private void forward() {
     z = pool.longs(1, chosen * words);
     for (int k = 0; k < chosen; k++) {
-      int r = chosenRow[k];
-      int dstSlot = slotOfBinaryRow(r);
-      int zo = k * words;
-      for (int q = piStart[r]; q < piStart[r + 1]; q++) {
-        int t = piCols[q];
-        z[zo + (t >>> 6)] ^= 1L << t;
-      }
-      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
-        int c = vCols[q];
-        int j = colPivot[c];
-        if (j >= 0) {
-          if (j == k) {
-            continue;
-          }
-          if (j > k) {
-            throw new IllegalStateException("elimination order broken at row " + r);
-          }
-          int jo = j * words;
-          for (int x = 0; x < words; x++) {
-            z[zo + x] ^= z[jo + x];
-          }
-          emitXor(colSlot[c], dstSlot);
-        } else {
-          int t = colInactive[c];
-          z[zo + (t >>> 6)] ^= 1L << t;
+      forwardRow(k);
+    }
+  }
+
+  private void forwardRow(int k) {
+    int r = chosenRow[k];
+    int dstSlot = slotOfBinaryRow(r);
+    int zo = k * words;
+    long[] zz = z;
+    for (int q = piStart[r]; q < piStart[r + 1]; q++) {
+      int t = piCols[q];
+      zz[zo + (t >>> 6)] ^= 1L << t;
+    }
+    for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+      int c = vCols[q];
+      int j = colPivot[c];
+      if (j >= 0) {
+        if (j == k) {
+          continue;
         }
+        if (j > k) {
+          throw orderBroken(r);
+        }
+        xorWords(zz, j * words, zz, zo, words);
+        emitXor(colSlot[c], dstSlot);
+      } else {
+        int t = colInactive[c];
+        zz[zo + (t >>> 6)] ^= 1L << t;
       }
     }
+  }
 
+  private static IllegalStateException orderBroken(int r) {
+    return new IllegalStateException("elimination order broken at row " + r);
+  }
+
+  /** dst[do..do+n) ^= src[so..so+n). */
+  private static void xorWords(long[] src, int so, long[] dst, int dOff, int n) {
+    for (int x = 0; x < n; x++) {
+      dst[dOff + x] ^= src[so + x];
+    }
   }
 
   /** Schur complement rows of the binary rows that were not chosen; d2 += F z on symbols. */
@@ -629,33 +804,32 @@ final class PlanBuilder {
     bits = pool.longs(2, nUnchosen * words);
     int dn = 0;
     for (int r = 0; r < nb; r++) {
-      if (chosenFlag[r]) {
-        continue;
-      }
-      int di = dn++;
-      denseRow[di] = r;
-      int dstSlot = slotOfBinaryRow(r);
-      int bo = di * words;
-      for (int q = piStart[r]; q < piStart[r + 1]; q++) {
-        int t = piCols[q];
-        bits[bo + (t >>> 6)] ^= 1L << t;
-      }
-      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
-        int c = vCols[q];
-        int j = colPivot[c];
-        if (j >= 0) {
-          int jo = j * words;
-          for (int x = 0; x < words; x++) {
-            bits[bo + x] ^= z[jo + x];
-          }
-          emitXor(colSlot[c], dstSlot);
-        } else {
-          int t = colInactive[c];
-          bits[bo + (t >>> 6)] ^= 1L << t;
-        }
+      if (!chosenFlag[r]) {
+        denseRowOf(r, dn++);
       }
     }
+  }
 
+  private void denseRowOf(int r, int di) {
+    denseRow[di] = r;
+    int dstSlot = slotOfBinaryRow(r);
+    int bo = di * words;
+    long[] bb = bits;
+    for (int q = piStart[r]; q < piStart[r + 1]; q++) {
+      int t = piCols[q];
+      bb[bo + (t >>> 6)] ^= 1L << t;
+    }
+    for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+      int c = vCols[q];
+      int j = colPivot[c];
+      if (j >= 0) {
+        xorWords(z, j * words, bb, bo, words);
+        emitXor(colSlot[c], dstSlot);
+      } else {
+        int t = colInactive[c];
+        bb[bo + (t >>> 6)] ^= 1L << t;
+      }
+    }
   }
 
   /** HDPC rows via G_c = alpha * G_{c-1} + e_c; octet rows packed 8 per long. */
@@ -672,218 +846,275 @@ final class PlanBuilder {
       zero[s + hh] = false;
     }
     int ks = kPrime + s;
-    for (int c = 0; c < ks; c++) {
-      for (int x = 0; x < uw; x++) {
-        g[x] = Gf256.xtimeWord(g[x]);
-      }
-      int j = c < w ? colPivot[c] : -1;
-      int zSlot = -1;
-      if (j >= 0) {
-        spreadXor(z, j * words, words, g, uw, 1);
-        zSlot = colSlot[c];
-        materialize(zSlot);
-        if (zero[zSlot]) {
-          zSlot = -1;
-        }
-      } else {
-        int t = c < w ? colInactive[c] : c - w;
-        g[t >>> 3] ^= 1L << ((t & 7) << 3);
-      }
-      if (c < ks - 1) {
-        long y = (c + 1) & 0xFFFFFFFFL;
-        int h1 = Generators.rand(y, 6, h);
-        int h2 = (h1 + Generators.rand(y, 7, h - 1) + 1) % h;
-        long[] r1 = hd[h1];
-        long[] r2 = hd[h2];
-        for (int x = 0; x < uw; x++) {
-          r1[x] ^= g[x];
-          r2[x] ^= g[x];
-        }
-        out.add(SymbolProgram.encode(
-            zSlot < 0 ? SymbolProgram.OP_HDPC_STEP0 : SymbolProgram.OP_HDPC_STEP,
-            (h1 << 4) | h2, zSlot < 0 ? 0 : zSlot, gSlot));
-      } else {
-        emitScale(2, gSlot);
-        if (zSlot >= 0) {
-          emitXor(zSlot, gSlot);
-        }
-        java.util.Arrays.fill(multi, (byte) 0);
-        for (int hh = 0; hh < h; hh++) {
-          int a = Gf256.alphaPow(hh);
-          long[] row = hd[hh];
-          for (int x = 0; x < uw; x++) {
-            row[x] ^= Gf256.mulWord(g[x], a);
-          }
-          multi[hh] = (byte) a;
-        }
-        emitMulti(gSlot);
-      }
-    }
+    hdpcColumns(ks - 1, g, uw);
+    hdpcLastColumn(ks - 1, g, uw);
     for (int hh = 0; hh < h; hh++) {
       xorByte(hd[hh], pp - h + hh, 1);
     }
-
   }
+
+  /**
+   * G = alpha G + e_c on the octet rows and the symbols; returns the slot of z_c, or -1 when the
+   * column is inactive (its unit vector is added to G instead) or its symbol is zero.
+   */
+  private int hdpcG(int c, long[] g, int uw) {
+    for (int x = 0; x < uw; x++) {
+      g[x] = Gf256.xtimeWord(g[x]);
+    }
+    int j = c < w ? colPivot[c] : -1;
+    if (j >= 0) {
+      spreadXor(z, j * words, words, g, uw, 1);
+      int zSlot = colSlot[c];
+      materialize(zSlot);
+      return zero[zSlot] ? -1 : zSlot;
+    }
+    int t = c < w ? colInactive[c] : c - w;
+    g[t >>> 3] ^= 1L << ((t & 7) << 3);
+    return -1;
+  }
+
+  private void hdpcColumns(int m, long[] g, int uw) {
+    for (int c = 0; c < m; c++) {
+      hdpcColumn(c, g, uw);
+    }
+  }
+
+  /** Column c &lt; K' + S - 1: G is added to the two HDPC rows of Rand (5.3.3.3). */
+  private void hdpcColumn(int c, long[] g, int uw) {
+    int zSlot = hdpcG(c, g, uw);
+    long y = (c + 1) & 0xFFFFFFFFL;
+    int h1 = Generators.rand(y, 6, h);
+    int h2 = (h1 + Generators.rand(y, 7, h - 1) + 1) % h;
+    xorWords2(g, hd[h1], hd[h2], uw);
+    out.add(SymbolProgram.encode(
+        zSlot < 0 ? SymbolProgram.OP_HDPC_STEP0 : SymbolProgram.OP_HDPC_STEP,
+        (h1 << 4) | h2, zSlot < 0 ? 0 : zSlot, gSlot));
+  }
+
+  private static void xorWords2(long[] g, long[] r1, long[] r2, int uw) {
+    for (int x = 0; x < uw; x++) {
+      r1[x] ^= g[x];
+      r2[x] ^= g[x];
+    }
+  }
+
+  /** The last column: alpha G + e_c times alpha^hh added to every HDPC row hh. */
+  private void hdpcLastColumn(int c, long[] g, int uw) {
+    int zSlot = hdpcG(c, g, uw);
+    emitScale(2, gSlot);
+    if (zSlot >= 0) {
+      emitXor(zSlot, gSlot);
+    }
+    Arrays.fill(multi, (byte) 0);
+    for (int hh = 0; hh < h; hh++) {
+      int a = Gf256.alphaPow(hh);
+      mulWordsInto(g, a, hd[hh], uw);
+      multi[hh] = (byte) a;
+    }
+    emitMulti(gSlot);
+  }
+
+  /** row += a * g, octets packed 8 per long. */
+  private static void mulWordsInto(long[] g, int a, long[] row, int uw) {
+    for (int x = 0; x < uw; x++) {
+      row[x] ^= Gf256.mulWord(g[x], a);
+    }
+  }
+
+  // Dense solve state.
+  private boolean[] pivoted;
+  private int[] binPivotOfCol;
+  private int[] qCols;
+  private int nq;
+  private boolean[] hUsed;
+  private int[] hOfQ;
 
   /** Gauss-Jordan over the inactive columns: binary rows, then HDPC rows on what is left. */
   private void denseSolve() throws RankDeficientException {
     inactSlot = new int[u];
-    boolean[] pivoted = pool.bools(3, nUnchosen);
-    int[] binPivotOfCol = new int[u];
+    pivoted = pool.bools(3, nUnchosen);
+    binPivotOfCol = new int[u];
     Arrays.fill(binPivotOfCol, -1);
-    int[] qCols = new int[u];
-    int nq = 0;
-    for (int col = 0; col < u; col++) {
-      int cw = col >>> 6;
-      long cm = 1L << col;
-      int piv = -1;
-      for (int di = 0; di < nUnchosen; di++) {
-        if (!pivoted[di] && (bits[di * words + cw] & cm) != 0) {
-          piv = di;
-          break;
-        }
-      }
-      if (piv < 0) {
-        qCols[nq++] = col;
-        continue;
-      }
-      pivoted[piv] = true;
-      binPivotOfCol[col] = piv;
-      int po = piv * words;
-      int pSlot = slotOfBinaryRow(denseRow[piv]);
-      for (int di = 0; di < nUnchosen; di++) {
-        if (di != piv && (bits[di * words + cw] & cm) != 0) {
-          int o = di * words;
-          for (int x = 0; x < words; x++) {
-            bits[o + x] ^= bits[po + x];
-          }
-          emitXor(pSlot, slotOfBinaryRow(denseRow[di]));
-        }
-      }
-      java.util.Arrays.fill(multi, (byte) 0);
-      for (int hh = 0; hh < h; hh++) {
-        int beta = getByte(hd[hh], col);
-        if (beta != 0) {
-          spreadXor(bits, po, words, hd[hh], (u + 7) >>> 3, beta);
-          multi[hh] = (byte) beta;
-        }
-      }
-      emitMulti(pSlot);
-      inactSlot[col] = pSlot;
-    }
+    qCols = new int[u];
+    nq = 0;
+    binaryColumns();
     // HDPC rows over the columns no binary row covers.
-    boolean[] hUsed = new boolean[h];
-    int[] hOfQ = new int[nq];
-    for (int qi = 0; qi < nq; qi++) {
-      int col = qCols[qi];
-      int piv = -1;
-      for (int hh = 0; hh < h; hh++) {
-        if (!hUsed[hh] && getByte(hd[hh], col) != 0) {
-          piv = hh;
-          break;
-        }
-      }
-      if (piv < 0) {
-        throw new RankDeficientException();
-      }
-      hUsed[piv] = true;
-      hOfQ[qi] = piv;
-      int inv = Gf256.inv(getByte(hd[piv], col));
-      long[] prow = hd[piv];
-      for (int q2 = 0; q2 < nq; q2++) {
-        int c2 = qCols[q2];
-        setByte(prow, c2, Gf256.mul(getByte(prow, c2), inv));
-      }
-      emitScale(inv, s + piv);
-      java.util.Arrays.fill(multi, (byte) 0);
-      for (int hh = 0; hh < h; hh++) {
-        int gamma = getByte(hd[hh], col);
-        if (hh != piv && gamma != 0) {
-          long[] row = hd[hh];
-          for (int q2 = 0; q2 < nq; q2++) {
-            int c2 = qCols[q2];
-            xorByte(row, c2, Gf256.mul(gamma, getByte(prow, c2)));
-          }
-          multi[hh] = (byte) gamma;
-        }
-      }
-      emitMulti(s + piv);
-      inactSlot[col] = s + piv;
-    }
+    hUsed = new boolean[h];
+    hOfQ = new int[nq];
+    hdpcPivotColumns();
     // Back-substitute the HDPC-solved columns into the binary pivot rows.
     for (int qi = 0; qi < nq; qi++) {
-      int col = qCols[qi];
-      int cw = col >>> 6;
-      long cm = 1L << col;
-      int hSlot = s + hOfQ[qi];
-      for (int c2 = 0; c2 < u; c2++) {
-        int di = binPivotOfCol[c2];
-        if (di >= 0 && (bits[di * words + cw] & cm) != 0) {
-          bits[di * words + cw] ^= cm;
-          emitXor(hSlot, slotOfBinaryRow(denseRow[di]));
-        }
+      hdpcBack(qi);
+    }
+  }
+
+  private void binaryColumns() {
+    for (int col = 0; col < u; col++) {
+      binaryColumn(col);
+    }
+  }
+
+  private void hdpcPivotColumns() throws RankDeficientException {
+    for (int qi = 0; qi < nq; qi++) {
+      hdpcPivotColumn(qi);
+    }
+  }
+
+  /** Column col of the dense solve: a binary pivot row eliminates it from all other rows. */
+  private void binaryColumn(int col) {
+    int piv = binaryPivot(col);
+    if (piv < 0) {
+      qCols[nq++] = col;
+      return;
+    }
+    pivoted[piv] = true;
+    binPivotOfCol[col] = piv;
+    int po = piv * words;
+    int pSlot = slotOfBinaryRow(denseRow[piv]);
+    eliminateBinary(col, piv, po, pSlot);
+    Arrays.fill(multi, (byte) 0);
+    int uw = (u + 7) >>> 3;
+    for (int hh = 0; hh < h; hh++) {
+      int beta = getByte(hd[hh], col);
+      if (beta != 0) {
+        spreadXor(bits, po, words, hd[hh], uw, beta);
+        multi[hh] = (byte) beta;
       }
     }
+    emitMulti(pSlot);
+    inactSlot[col] = pSlot;
+  }
 
+  /** The first binary row not yet a pivot with a 1 in column col, or -1. */
+  private int binaryPivot(int col) {
+    int cw = col >>> 6;
+    long cm = 1L << col;
+    long[] bb = bits;
+    boolean[] pv = pivoted;
+    int wd = words;
+    for (int di = 0; di < nUnchosen; di++) {
+      if (!pv[di] && (bb[di * wd + cw] & cm) != 0) {
+        return di;
+      }
+    }
+    return -1;
+  }
+
+  /** Adds pivot row piv to every other binary row with a 1 in column col. */
+  private void eliminateBinary(int col, int piv, int po, int pSlot) {
+    int cw = col >>> 6;
+    long cm = 1L << col;
+    long[] bb = bits;
+    int wd = words;
+    for (int di = 0; di < nUnchosen; di++) {
+      if (di != piv && (bb[di * wd + cw] & cm) != 0) {
+        xorWords(bb, po, bb, di * wd, wd);
+        emitXor(pSlot, slotOfBinaryRow(denseRow[di]));
+      }
+    }
+  }
+
+  /** The qi-th column no binary row covers, solved from an HDPC row in GF(256). */
+  private void hdpcPivotColumn(int qi) throws RankDeficientException {
+    int col = qCols[qi];
+    int piv = -1;
+    for (int hh = 0; hh < h; hh++) {
+      if (!hUsed[hh] && getByte(hd[hh], col) != 0) {
+        piv = hh;
+        break;
+      }
+    }
+    if (piv < 0) {
+      throw new RankDeficientException();
+    }
+    hUsed[piv] = true;
+    hOfQ[qi] = piv;
+    int inv = Gf256.inv(getByte(hd[piv], col));
+    long[] prow = hd[piv];
+    for (int q2 = 0; q2 < nq; q2++) {
+      int c2 = qCols[q2];
+      setByte(prow, c2, Gf256.mul(getByte(prow, c2), inv));
+    }
+    emitScale(inv, s + piv);
+    Arrays.fill(multi, (byte) 0);
+    for (int hh = 0; hh < h; hh++) {
+      int gamma = getByte(hd[hh], col);
+      if (hh != piv && gamma != 0) {
+        hdpcEliminate(hd[hh], prow, gamma);
+        multi[hh] = (byte) gamma;
+      }
+    }
+    emitMulti(s + piv);
+    inactSlot[col] = s + piv;
+  }
+
+  /** row += gamma * prow over the columns no binary row covers. */
+  private void hdpcEliminate(long[] row, long[] prow, int gamma) {
+    for (int q2 = 0; q2 < nq; q2++) {
+      int c2 = qCols[q2];
+      xorByte(row, c2, Gf256.mul(gamma, getByte(prow, c2)));
+    }
+  }
+
+  /** Adds the HDPC-solved qi-th column into the binary pivot rows that still hold it. */
+  private void hdpcBack(int qi) {
+    int col = qCols[qi];
+    int cw = col >>> 6;
+    long cm = 1L << col;
+    int hSlot = s + hOfQ[qi];
+    for (int c2 = 0; c2 < u; c2++) {
+      int di = binPivotOfCol[c2];
+      if (di >= 0 && (bits[di * words + cw] & cm) != 0) {
+        bits[di * words + cw] ^= cm;
+        emitXor(hSlot, slotOfBinaryRow(denseRow[di]));
+      }
+    }
   }
 
   /** Reload the chosen rows and compute x = Lt^-1 (d1 + Ut y). */
   private void backSubstitution() {
-    // From here on every V column has a slot: its pivot row's, or the dense solve's.
+    inactiveColumnSlots();
+    for (int k = 0; k < chosen; k++) {
+      backRow(chosenRow[k]);
+    }
+  }
+
+  /** From here on every V column has a slot: its pivot row's, or the dense solve's. */
+  private void inactiveColumnSlots() {
     for (int c = 0; c < w; c++) {
       if (colSlot[c] < 0) {
         colSlot[c] = inactSlot[colInactive[c]];
       }
     }
-    for (int k = 0; k < chosen; k++) {
-      int r = chosenRow[k];
-      int dstSlot = slotOfBinaryRow(r);
-      if (r < s) {
-        zero[dstSlot] = true;
-        pending[dstSlot] = false;
-      } else {
-        emitLoad(r - s, dstSlot);
-      }
-      for (int q = piStart[r]; q < piStart[r + 1]; q++) {
-        emitXor(inactSlot[piCols[q]], dstSlot);
-      }
-      for (int q = vStart[r]; q < vStart[r + 1]; q++) {
-        int src = colSlot[vCols[q]];
-        if (src != dstSlot) {
-          emitXor(src, dstSlot);
-        }
+  }
+
+  private void backRow(int r) {
+    int dstSlot = slotOfBinaryRow(r);
+    if (r < s) {
+      zero[dstSlot] = true;
+      pending[dstSlot] = false;
+    } else {
+      emitLoad(r - s, dstSlot);
+    }
+    for (int q = piStart[r]; q < piStart[r + 1]; q++) {
+      emitXor(inactSlot[piCols[q]], dstSlot);
+    }
+    int[] cs = colSlot;
+    for (int q = vStart[r]; q < vStart[r + 1]; q++) {
+      int src = cs[vCols[q]];
+      if (src != dstSlot) {
+        emitXor(src, dstSlot);
       }
     }
-
   }
 
   private Result finish(int[] outputCols) {
     int[] colToSlot = new int[l];
-    for (int c = 0; c < w; c++) {
-      colToSlot[c] = colSlot[c];
-    }
-    for (int q = 0; q < pp; q++) {
-      colToSlot[w + q] = inactSlot[q];
-    }
-
+    System.arraycopy(colSlot, 0, colToSlot, 0, w);
+    System.arraycopy(inactSlot, 0, colToSlot, w, pp);
     boolean[] live = pool.bools(2, slots);
-    if (outputCols == null) {
-      for (int c = 0; c < l; c++) {
-        live[colToSlot[c]] = true;
-      }
-    } else {
-      for (int c : outputCols) {
-        live[colToSlot[c]] = true;
-      }
-    }
-    for (int sl = 0; sl < slots; sl++) {
-      if (live[sl]) {
-        materialize(sl);
-      }
-      if (live[sl] && zero[sl]) {
-        out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl));
-      }
-    }
+    markLive(live, colToSlot, outputCols);
+    materializeLive(live);
     Result res = new Result();
     // Both passes compact the recorded operations in place (the builder's pooled array): only the
     // final program is allocated.
@@ -902,6 +1133,30 @@ final class PlanBuilder {
     res.inactive = u;
     res.chosen = chosen;
     return res;
+  }
+
+  private void markLive(boolean[] live, int[] colToSlot, int[] outputCols) {
+    if (outputCols == null) {
+      for (int c = 0; c < l; c++) {
+        live[colToSlot[c]] = true;
+      }
+    } else {
+      for (int c : outputCols) {
+        live[colToSlot[c]] = true;
+      }
+    }
+  }
+
+  /** Live slots still pending get their load, live slots still zero an explicit zero. */
+  private void materializeLive(boolean[] live) {
+    for (int sl = 0; sl < slots; sl++) {
+      if (live[sl]) {
+        materialize(sl);
+        if (zero[sl]) {
+          out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl));
+        }
+      }
+    }
   }
 
   /** Whether {@link #finish} fuses runs of XORs (tests compare against the unfused program). */
@@ -925,136 +1180,196 @@ final class PlanBuilder {
   private int[] fuseXors(long[] ops, int n) {
     // Group index + 1 of the last group that read each slot, 0 for none; of the last group that
     // wrote it, negated unless that group is a sum (XOR, COPY or XOR_IN group) into the slot.
-    int[] lastRead = pool.ints(23, slots);
-    int[] lastWrite = pool.ints(24, slots);
-    int[] gCount = pool.intsRaw(25, n); // sources of a sum group, 0 for any other operation
+    lastRead = pool.ints(23, slots);
+    lastWrite = pool.ints(24, slots);
+    gCount = pool.intsRaw(25, n); // sources of a sum group, 0 for any other operation
     int[] gPos = pool.intsRaw(26, n);
     int[] gOff = pool.intsRaw(27, n);
-    int[] eSlot = pool.intsRaw(28, n); // source entries in program order, and their group
-    int[] eGroup = pool.intsRaw(29, n);
-    int ng = 0;
-    int ne = 0;
-    for (int q = 0; q < n; q++) {
-      long op = ops[q];
-      int code = SymbolProgram.opcode(op);
-      int d = SymbolProgram.dst(op);
-      int src = SymbolProgram.src(op);
-      if (code == SymbolProgram.OP_XOR && src != d) {
-        int g1 = lastWrite[d];
-        if (g1 > 0 && lastRead[d] <= g1 && Math.abs(lastWrite[src]) < g1) {
-          eSlot[ne] = src;
-          eGroup[ne++] = g1 - 1;
-          gCount[g1 - 1]++;
-          if (lastRead[src] < g1) {
-            lastRead[src] = g1;
-          }
-          continue;
-        }
-      }
-      int g = ng++;
-      int g1 = g + 1;
-      ops[g] = op; // g <= q: in place
-      gCount[g] = 0;
-      switch (code) {
-        case SymbolProgram.OP_XOR:
-        case SymbolProgram.OP_COPY:
-        case SymbolProgram.OP_XOR_IN:
-          lastRead[src] = g1;
-          if (code == SymbolProgram.OP_XOR) {
-            lastRead[d] = g1;
-          }
-          if (src != d) {
-            eSlot[ne] = src;
-            eGroup[ne++] = g;
-            gCount[g] = 1;
-            lastWrite[d] = g1;
-          } else {
-            lastWrite[d] = -g1;
-          }
-          break;
-        case SymbolProgram.OP_FMA:
-          lastRead[src] = g1;
-          lastRead[d] = g1;
-          lastWrite[d] = -g1;
-          break;
-        case SymbolProgram.OP_MULCOPY:
-          lastRead[src] = g1;
-          lastWrite[d] = -g1;
-          break;
-        case SymbolProgram.OP_SCALE:
-          lastRead[d] = g1;
-          lastWrite[d] = -g1;
-          break;
-        case SymbolProgram.OP_HDPC_STEP:
-        case SymbolProgram.OP_HDPC_STEP0: {
-          if (code == SymbolProgram.OP_HDPC_STEP) {
-            lastRead[src] = g1;
-          }
-          int a1 = s + (SymbolProgram.coef(op) >>> 4);
-          int a2 = s + (SymbolProgram.coef(op) & 15);
-          lastRead[d] = g1;
-          lastWrite[d] = -g1;
-          lastRead[a1] = g1;
-          lastWrite[a1] = -g1;
-          lastRead[a2] = g1;
-          lastWrite[a2] = -g1;
-          break;
-        }
-        case SymbolProgram.OP_MULTI_FMA: {
-          lastRead[src] = g1;
-          int co = d * h;
-          for (int hh = 0; hh < h; hh++) {
-            if (coefs[co + hh] != 0) {
-              lastRead[s + hh] = g1;
-              lastWrite[s + hh] = -g1;
-            }
-          }
-          break;
-        }
-        default: // LOAD, ZERO
-          lastWrite[d] = -g1;
-          break;
-      }
-    }
+    eSlot = pool.intsRaw(28, n); // source entries in program order, and their group
+    eGroup = pool.intsRaw(29, n);
+    ng = 0;
+    ne = 0;
+    groupOps(ops, n);
     // Lay the source lists out group by group (a count, then the sources in program order).
-    int nl = 0;
-    for (int g = 0; g < ng; g++) {
-      if (gCount[g] >= 2) {
-        gOff[g] = nl;
-        gPos[g] = nl + 1;
-        nl += gCount[g] + 1;
-      }
-    }
+    int nl = listOffsets(gOff, gPos);
     if (nl > SymbolProgram.MAX_SLOTS) { // 26-bit list offset; plans stay far below
       throw new IllegalStateException("fused source lists too long: " + nl);
     }
     int[] lists = new int[nl];
+    listCounts(lists, gOff);
+    listSources(lists, gPos);
+    fusedCount = fusedOps(ops, gOff);
+    return lists;
+  }
+
+  // fuseXors state (see there).
+  private int[] lastRead;
+  private int[] lastWrite;
+  private int[] gCount;
+  private int[] eSlot;
+  private int[] eGroup;
+  private int ng;
+  private int ne;
+
+  private void groupOps(long[] ops, int n) {
+    for (int q = 0; q < n; q++) {
+      long op = ops[q];
+      if (!joinXor(op)) {
+        ops[ng] = op; // ng <= q: in place
+        newGroup(op);
+      }
+    }
+  }
+
+  /**
+   * If op is an XOR that can move back to the sum group that last wrote its destination, adds it
+   * there and returns true.
+   */
+  private boolean joinXor(long op) {
+    if (SymbolProgram.opcode(op) != SymbolProgram.OP_XOR) {
+      return false;
+    }
+    int d = SymbolProgram.dst(op);
+    int src = SymbolProgram.src(op);
+    if (src == d) {
+      return false;
+    }
+    int g1 = lastWrite[d];
+    if (g1 > 0 && lastRead[d] <= g1 && Math.abs(lastWrite[src]) < g1) {
+      eSlot[ne] = src;
+      eGroup[ne++] = g1 - 1;
+      gCount[g1 - 1]++;
+      if (lastRead[src] < g1) {
+        lastRead[src] = g1;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** op starts group ng: records what it reads and writes. */
+  private void newGroup(long op) {
+    int code = SymbolProgram.opcode(op);
+    int d = SymbolProgram.dst(op);
+    int src = SymbolProgram.src(op);
+    int g = ng++;
+    int g1 = g + 1;
+    gCount[g] = 0;
+    switch (code) {
+      case SymbolProgram.OP_XOR:
+      case SymbolProgram.OP_COPY:
+      case SymbolProgram.OP_XOR_IN:
+        lastRead[src] = g1;
+        if (code == SymbolProgram.OP_XOR) {
+          lastRead[d] = g1;
+        }
+        if (src != d) {
+          eSlot[ne] = src;
+          eGroup[ne++] = g;
+          gCount[g] = 1;
+          lastWrite[d] = g1;
+        } else {
+          lastWrite[d] = -g1;
+        }
+        break;
+      case SymbolProgram.OP_FMA:
+        lastRead[src] = g1;
+        lastRead[d] = g1;
+        lastWrite[d] = -g1;
+        break;
+      case SymbolProgram.OP_MULCOPY:
+        lastRead[src] = g1;
+        lastWrite[d] = -g1;
+        break;
+      case SymbolProgram.OP_SCALE:
+        lastRead[d] = g1;
+        lastWrite[d] = -g1;
+        break;
+      case SymbolProgram.OP_HDPC_STEP:
+      case SymbolProgram.OP_HDPC_STEP0: {
+        if (code == SymbolProgram.OP_HDPC_STEP) {
+          lastRead[src] = g1;
+        }
+        int a1 = s + (SymbolProgram.coef(op) >>> 4);
+        int a2 = s + (SymbolProgram.coef(op) & 15);
+        lastRead[d] = g1;
+        lastWrite[d] = -g1;
+        lastRead[a1] = g1;
+        lastWrite[a1] = -g1;
+        lastRead[a2] = g1;
+        lastWrite[a2] = -g1;
+        break;
+      }
+      case SymbolProgram.OP_MULTI_FMA:
+        lastRead[src] = g1;
+        multiWrites(d * h, g1);
+        break;
+      default: // LOAD, ZERO
+        lastWrite[d] = -g1;
+        break;
+    }
+  }
+
+  /** The HDPC slots a fused multiply-add (coefficients at co) reads and writes. */
+  private void multiWrites(int co, int g1) {
+    for (int hh = 0; hh < h; hh++) {
+      if (coefs[co + hh] != 0) {
+        lastRead[s + hh] = g1;
+        lastWrite[s + hh] = -g1;
+      }
+    }
+  }
+
+  private int listOffsets(int[] gOff, int[] gPos) {
+    int nl = 0;
+    int[] gc = gCount;
     for (int g = 0; g < ng; g++) {
-      if (gCount[g] >= 2) {
-        lists[gOff[g]] = gCount[g];
+      if (gc[g] >= 2) {
+        gOff[g] = nl;
+        gPos[g] = nl + 1;
+        nl += gc[g] + 1;
       }
     }
+    return nl;
+  }
+
+  private void listCounts(int[] lists, int[] gOff) {
+    int[] gc = gCount;
+    for (int g = 0; g < ng; g++) {
+      if (gc[g] >= 2) {
+        lists[gOff[g]] = gc[g];
+      }
+    }
+  }
+
+  private void listSources(int[] lists, int[] gPos) {
+    int[] gc = gCount;
+    int[] eg = eGroup;
+    int[] es = eSlot;
     for (int e = 0; e < ne; e++) {
-      int g = eGroup[e];
-      if (gCount[g] >= 2) {
-        lists[gPos[g]++] = eSlot[e];
+      int g = eg[e];
+      if (gc[g] >= 2) {
+        lists[gPos[g]++] = es[e];
       }
     }
+  }
+
+  /** Rewrites the groups in place: a group of two or more sources becomes one OP_XOR_MANY. */
+  private int fusedOps(long[] ops, int[] gOff) {
     int o = 0;
+    int[] gc = gCount;
     for (int g = 0; g < ng; g++) {
       long op = ops[g];
-      if (gCount[g] < 2) {
-        ops[o++] = op; // a lone operation stays as it was
-        continue;
-      }
-      int code = SymbolProgram.opcode(op);
-      int mode = code == SymbolProgram.OP_XOR ? SymbolProgram.SUM_ACC
-          : code == SymbolProgram.OP_COPY ? SymbolProgram.SUM_SET : SymbolProgram.SUM_IN;
-      ops[o++] = SymbolProgram.encode(
-          SymbolProgram.OP_XOR_MANY, mode, gOff[g], SymbolProgram.dst(op));
+      ops[o++] = gc[g] < 2 ? op : xorMany(op, gOff[g]); // a lone operation stays as it was
     }
-    fusedCount = o;
-    return lists;
+    return o;
+  }
+
+  private static long xorMany(long op, int off) {
+    int code = SymbolProgram.opcode(op);
+    int mode = code == SymbolProgram.OP_XOR ? SymbolProgram.SUM_ACC
+        : code == SymbolProgram.OP_COPY ? SymbolProgram.SUM_SET : SymbolProgram.SUM_IN;
+    return SymbolProgram.encode(SymbolProgram.OP_XOR_MANY, mode, off, SymbolProgram.dst(op));
   }
 
   /**
@@ -1064,77 +1379,97 @@ final class PlanBuilder {
   private int prune(boolean[] live) {
     int total = out.size();
     long[] ops = out.raw();
+    pruneBackwards(ops, total, live);
+    int o = compactOps(ops, total);
+    pool.keepLongs(0, ops);
+    return o;
+  }
+
+  private void pruneBackwards(long[] ops, int total, boolean[] live) {
     for (int q = total - 1; q >= 0; q--) {
-      long op = ops[q];
-      ops[q] = 0; // opcode 0: dropped, unless kept below
-      int dst = SymbolProgram.dst(op);
-      int code = SymbolProgram.opcode(op);
-      if (code == SymbolProgram.OP_MULTI_FMA) {
-        boolean any = false;
-        int co = dst * h;
-        for (int hh = 0; hh < h; hh++) {
-          if (coefs[co + hh] != 0 && live[s + hh]) {
-            any = true;
-          }
-        }
-        if (!any) {
-          continue;
-        }
-        ops[q] = op;
-        for (int hh = 0; hh < h; hh++) {
-          if (coefs[co + hh] != 0) {
-            live[s + hh] = true;
-          }
-        }
-        live[SymbolProgram.src(op)] = true;
-        continue;
-      }
-      if (code == SymbolProgram.OP_HDPC_STEP || code == SymbolProgram.OP_HDPC_STEP0) {
-        int a1 = s + (SymbolProgram.coef(op) >>> 4);
-        int a2 = s + (SymbolProgram.coef(op) & 15);
-        if (!live[dst] && !live[a1] && !live[a2]) {
-          continue;
-        }
-        ops[q] = op;
-        live[dst] = true;
-        live[a1] = true;
-        live[a2] = true;
-        if (code == SymbolProgram.OP_HDPC_STEP) {
-          live[SymbolProgram.src(op)] = true;
-        }
-        continue;
-      }
-      if (!live[dst]) {
-        continue;
-      }
-      ops[q] = op;
-      switch (SymbolProgram.opcode(op)) {
-        case SymbolProgram.OP_XOR:
-        case SymbolProgram.OP_FMA:
-          live[SymbolProgram.src(op)] = true;
-          break;
-        case SymbolProgram.OP_COPY:
-        case SymbolProgram.OP_MULCOPY:
-        case SymbolProgram.OP_XOR_IN:
-          live[dst] = false;
-          live[SymbolProgram.src(op)] = true;
-          break;
-        case SymbolProgram.OP_LOAD:
-        case SymbolProgram.OP_ZERO:
-          live[dst] = false;
-          break;
-        default:
-          break;
+      if (!pruneKeeps(ops[q], live)) {
+        ops[q] = 0; // opcode 0: dropped
       }
     }
+  }
+
+  private static int compactOps(long[] ops, int total) {
     int o = 0;
     for (int q = 0; q < total; q++) {
       if (ops[q] != 0) {
         ops[o++] = ops[q]; // o <= q: in place
       }
     }
-    pool.keepLongs(0, ops);
     return o;
+  }
+
+  /** Whether op (going backwards) is live; if so marks what it reads live and what it sets dead. */
+  private boolean pruneKeeps(long op, boolean[] live) {
+    int dst = SymbolProgram.dst(op);
+    int code = SymbolProgram.opcode(op);
+    switch (code) {
+      case SymbolProgram.OP_MULTI_FMA:
+        return pruneMulti(op, live);
+      case SymbolProgram.OP_HDPC_STEP:
+      case SymbolProgram.OP_HDPC_STEP0: {
+        int a1 = s + (SymbolProgram.coef(op) >>> 4);
+        int a2 = s + (SymbolProgram.coef(op) & 15);
+        if (!live[dst] && !live[a1] && !live[a2]) {
+          return false;
+        }
+        live[dst] = true;
+        live[a1] = true;
+        live[a2] = true;
+        if (code == SymbolProgram.OP_HDPC_STEP) {
+          live[SymbolProgram.src(op)] = true;
+        }
+        return true;
+      }
+      default:
+        break;
+    }
+    if (!live[dst]) {
+      return false;
+    }
+    switch (code) {
+      case SymbolProgram.OP_XOR:
+      case SymbolProgram.OP_FMA:
+        live[SymbolProgram.src(op)] = true;
+        break;
+      case SymbolProgram.OP_COPY:
+      case SymbolProgram.OP_MULCOPY:
+      case SymbolProgram.OP_XOR_IN:
+        live[dst] = false;
+        live[SymbolProgram.src(op)] = true;
+        break;
+      case SymbolProgram.OP_LOAD:
+      case SymbolProgram.OP_ZERO:
+        live[dst] = false;
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  private boolean pruneMulti(long op, boolean[] live) {
+    int co = SymbolProgram.dst(op) * h;
+    boolean any = false;
+    for (int hh = 0; hh < h; hh++) {
+      if (coefs[co + hh] != 0 && live[s + hh]) {
+        any = true;
+      }
+    }
+    if (!any) {
+      return false;
+    }
+    for (int hh = 0; hh < h; hh++) {
+      if (coefs[co + hh] != 0) {
+        live[s + hh] = true;
+      }
+    }
+    live[SymbolProgram.src(op)] = true;
+    return true;
   }
 
   private static void unlink(int r, int d, int[] head, int[] next, int[] prev) {
