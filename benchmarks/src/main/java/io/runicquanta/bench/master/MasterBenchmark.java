@@ -640,6 +640,7 @@ public final class MasterBenchmark {
     AtomicLong count = new AtomicLong();
     List<Thread> ts = new ArrayList<>();
     AtomicLong failures = new AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<Exception> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
     for (int i = 0; i < threads; i++) {
       Thread t = new Thread(() -> {
         while (!stop.get()) {
@@ -650,6 +651,7 @@ public final class MasterBenchmark {
             }
           } catch (Exception e) {
             failures.incrementAndGet();
+            firstFailure.compareAndSet(null, e);
           }
         }
       });
@@ -670,7 +672,7 @@ public final class MasterBenchmark {
       t.join();
     }
     if (failures.get() > 0) {
-      throw new IllegalStateException(failures.get() + " operations failed");
+      throw new IllegalStateException(failures.get() + " operations failed; the first: " + firstFailure.get(), firstFailure.get());
     }
     return n / secs;
   }
@@ -683,6 +685,7 @@ public final class MasterBenchmark {
     int[] sizes = new int[threads];
     List<Thread> ts = new ArrayList<>();
     AtomicLong failures = new AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<Exception> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
     for (int i = 0; i < threads; i++) {
       long[] buf = new long[4_000_000 / threads];
       perThread.add(buf);
@@ -694,6 +697,7 @@ public final class MasterBenchmark {
             op.run();
           } catch (Exception e) {
             failures.incrementAndGet();
+            firstFailure.compareAndSet(null, e);
             continue;
           }
           long d = System.nanoTime() - t0;
@@ -713,7 +717,7 @@ public final class MasterBenchmark {
       t.join();
     }
     if (failures.get() > 0) {
-      throw new IllegalStateException(failures.get() + " reads failed");
+      throw new IllegalStateException(failures.get() + " reads failed; the first: " + firstFailure.get(), firstFailure.get());
     }
     int total = 0;
     for (int s : sizes) {
