@@ -109,7 +109,16 @@ public final class MasterBenchmark {
           }
           System.exit(0);
         }
+        // Every cell removes what it created (untimed, through the master for its objects and
+        // straight from the cache for the baseline's records), so the master's memory and the data
+        // region hold one cell's objects at most. Before, nothing was removed: at 9,000 pairs/s (an
+        // idle run on a faster VM, 2026-12-01 10:37) the master's JVM filled its 1 GiB heap and
+        // spent the later cells in back-to-back full collections (Ignite's pause detector: 203
+        // pauses of ~0.5 s), which took the batch and end-of-run cells down to a few pairs/s.
+        List<String> cleanups = new ArrayList<>();
+        cleanups.add(cleanup(c, objects, "warm-up", keys("w/", 1, firstKey), keys("ww/", 1, firstKey)));
         for (int threads : new int[] {1, 16}) {
+          long cellFirst = seq.get() + 1;
           Recorder starts = new Recorder();
           Recorder ends = new Recorder();
           Op pairOp = () -> pair(c, "p/" + seq.incrementAndGet(), starts, ends);
@@ -140,7 +149,7 @@ public final class MasterBenchmark {
           tails.add(ends.summary(threads + " threads, PutEnd"));
           long written = seq.get();
           long[] lat = latencies(threads, warm, measure, () -> {
-            long k = firstKey + (long) (Math.random() * (written - firstKey));
+            long k = cellFirst + (long) (Math.random() * (written - cellFirst)); // this cell's objects
             c.call(s -> s.getReplicaList(GetReplicaListRequest.newBuilder().setKey("p/" + k).build()));
           });
           rows.add(String.format(Locale.ROOT,
@@ -149,6 +158,8 @@ public final class MasterBenchmark {
           // printed at once as well (the full table comes at the end): a later part that fails
           // must not take the measured cells with it
           System.out.println("cell: " + rows.get(rows.size() - 1));
+          cleanups.add(cleanup(c, objects, threads + "-thread pair cell",
+              keys("p/", cellFirst, seq.get() + 1), keys("b/" + threads + "/", 1, bseq.get() + 1)));
         }
         // batch forms: BatchPutStart of B fresh keys then BatchPutEnd of them (one group-commit
         // change set each), against a baseline transaction that puts and gets B records (putAll +
@@ -156,6 +167,7 @@ public final class MasterBenchmark {
         int batch = Integer.getInteger("rq.bench.batch", 32);
         List<String> batchRows = new ArrayList<>();
         for (int threads : new int[] {1, 16}) {
+          long cellFirst = seq.get();
           Op bpair = () -> batchPair(c, "bb/" + seq.getAndAdd(batch), batch);
           AtomicLong xseq = new AtomicLong();
           Op bbase = () -> {
@@ -186,6 +198,14 @@ public final class MasterBenchmark {
           }
           batchRows.add(String.format(Locale.ROOT, "| %2d | %d | %,10.0f | %,10.0f | %5.2f |",
               threads, batch, bp, bb, bp / bb));
+          List<String> made = new ArrayList<>();
+          for (long b0 = cellFirst; b0 < seq.get(); b0 += batch) {
+            for (int j = 0; j < batch; j++) {
+              made.add("bb/" + b0 + "/" + j);
+            }
+          }
+          cleanups.add(cleanup(c, objects, threads + "-thread batch cell", made,
+              keys("x/" + threads + "/", 0, xseq.get())));
         }
         // single-thread latency breakdown: a bare gRPC round trip (ListSegments touches no cache),
         // PutStart alone, PutEnd alone, and the baseline's cache put alone
@@ -282,6 +302,7 @@ public final class MasterBenchmark {
         System.out.println();
         System.out.println("Pair cells, per call (ms):");
         tails.forEach(System.out::println);
+        System.out.println("Removed after each cell (untimed): " + String.join("; ", cleanups));
         System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
         System.out.println("(3 server JVMs + this client JVM on " + Runtime.getRuntime().availableProcessors()
             + " cores; warm-up " + warm + " s, measure " + measure + " s per cell)");
@@ -630,6 +651,42 @@ public final class MasterBenchmark {
       throw new IllegalStateException(name + " did not start; see its log in java.io.tmpdir");
     }
     return p;
+  }
+
+  /** Keys {@code prefix + i} for i in [from, to). */
+  static List<String> keys(String prefix, long from, long to) {
+    List<String> k = new ArrayList<>((int) Math.max(0, Math.min(Integer.MAX_VALUE - 8, to - from)));
+    for (long i = from; i < to; i++) {
+      k.add(prefix + i);
+    }
+    return k;
+  }
+
+  /**
+   * Removes a cell's objects through the master (BatchRemove, 1,000 keys a call; keys it does not
+   * know are skipped) and its baseline records from the cache, and says how many and how fast.
+   */
+  static String cleanup(MasterClient c, IgniteCache<String, ObjectRecord> objects, String cell,
+      List<String> masterKeys, List<String> cacheKeys) {
+    long t0 = System.nanoTime();
+    long removed = 0;
+    for (int i = 0; i < masterKeys.size(); i += 1000) {
+      io.runicquanta.master.proto.BatchRemoveRequest.Builder b =
+          io.runicquanta.master.proto.BatchRemoveRequest.newBuilder();
+      b.addAllKeys(masterKeys.subList(i, Math.min(masterKeys.size(), i + 1000)));
+      io.runicquanta.master.proto.BatchRemoveResponse r = c.call(s -> s.batchRemove(b.build()));
+      for (io.runicquanta.master.proto.BatchRemoveResponse.Item it : r.getItemsList()) {
+        if (it.getStatus().getCode() == 0) { // google.rpc.Code OK
+          removed++;
+        }
+      }
+    }
+    double masterSec = (System.nanoTime() - t0) / 1e9;
+    for (int i = 0; i < cacheKeys.size(); i += 1000) {
+      objects.removeAll(new java.util.HashSet<>(cacheKeys.subList(i, Math.min(cacheKeys.size(), i + 1000))));
+    }
+    return String.format(Locale.ROOT, "%s %,d objects in %.1f s (%,.0f/s) + %,d baseline records",
+        cell, removed, masterSec, removed / Math.max(1e-9, masterSec), cacheKeys.size());
   }
 
   interface Op {
