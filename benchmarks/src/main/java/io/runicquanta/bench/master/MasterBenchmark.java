@@ -116,9 +116,11 @@ public final class MasterBenchmark {
         // spent the later cells in back-to-back full collections (Ignite's pause detector: 203
         // pauses of ~0.5 s), which took the batch and end-of-run cells down to a few pairs/s.
         List<String> cleanups = new ArrayList<>();
+        List<String> heapLines = new ArrayList<>();
         cleanups.add(cleanup(c, objects, "warm-up", keys("w/", 1, firstKey), keys("ww/", 1, firstKey)));
         for (int threads : new int[] {1, 16}) {
           long cellFirst = seq.get() + 1;
+          long heap0 = masterHeapAfterGc(client);
           Recorder starts = new Recorder();
           Recorder ends = new Recorder();
           Op pairOp = () -> pair(c, "p/" + seq.incrementAndGet(), starts, ends);
@@ -158,6 +160,12 @@ public final class MasterBenchmark {
           // printed at once as well (the full table comes at the end): a later part that fails
           // must not take the measured cells with it
           System.out.println("cell: " + rows.get(rows.size() - 1));
+          long heapWith = masterHeapAfterGc(client);
+          long n = seq.get() + 1 - cellFirst;
+          heapLines.add(String.format(Locale.ROOT, "master JVM heap after GC before the %d-thread cell"
+              + " %,.1f MiB, with its %,d objects (and read leases) %,.1f MiB: %,.0f bytes per object (one"
+              + " block of 3 shards)", threads, heap0 / 1048576.0, n, heapWith / 1048576.0,
+              (heapWith - heap0) / (double) Math.max(1, n)));
           cleanups.add(cleanup(c, objects, threads + "-thread pair cell",
               keys("p/", cellFirst, seq.get() + 1), keys("b/" + threads + "/", 1, bseq.get() + 1)));
         }
@@ -303,6 +311,7 @@ public final class MasterBenchmark {
         System.out.println("Pair cells, per call (ms):");
         tails.forEach(System.out::println);
         System.out.println("Removed after each cell (untimed): " + String.join("; ", cleanups));
+        heapLines.forEach(System.out::println);
         System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
         System.out.println("(3 server JVMs + this client JVM on " + Runtime.getRuntime().availableProcessors()
             + " cores; warm-up " + warm + " s, measure " + measure + " s per cell)");
@@ -651,6 +660,25 @@ public final class MasterBenchmark {
       throw new IllegalStateException(name + " did not start; see its log in java.io.tmpdir");
     }
     return p;
+  }
+
+  /** Heap in use on the master's node after two full collections (run there by Ignite compute). */
+  static long masterHeapAfterGc(Ignite client) {
+    io.runicquanta.master.MasterAddress a = MasterCaches.address(client).get(MasterCaches.ADDRESS_KEY);
+    return client.compute(client.cluster().forNodeId(java.util.UUID.fromString(a.nodeId())))
+        .call(new HeapAfterGc());
+  }
+
+  /** Heap used after {@code System.gc()} twice, in the JVM that runs it. */
+  static final class HeapAfterGc implements org.apache.ignite.lang.IgniteCallable<Long> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Long call() {
+      System.gc();
+      System.gc();
+      return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
   }
 
   /** Keys {@code prefix + i} for i in [from, to). */
