@@ -37,7 +37,7 @@ import org.apache.arrow.memory.BufferAllocator;
  *
  * <p>Slice size: an explicit builder {@code sliceBytes} is used as is. Otherwise the transport's
  * {@link Transport#preferredSliceBytes()} (local, tcp and fabric over shm 1 MiB, other fabric 64 KiB) caps it, and so do a
- * rail's share of the request (a single large request still runs on every rail) and half a rail's
+ * rail's share of the batch (a batch of a single large request still runs on every rail) and half a rail's
  * share of {@code maxBytesInFlight} (every rail can have a slice queued behind the one it moves, and
  * after a rail fails at most the in-flight bound of its bytes was still counted on it), never below
  * 64 KiB. Per-slice costs (a future, a queue hand-off, a response on tcp) used to be paid every
@@ -287,6 +287,10 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       validate(i, requests.get(i));
     }
     Batch batch = new Batch(requests.size());
+    long batchBytes = 0;
+    for (int i = 0; i < requests.size(); i++) {
+      batchBytes += requests.get(i).length();
+    }
     List<Slice> slices = new ArrayList<>(requests.size());
     List<Request> inline = null;
     int inlineMax = transport.inlineBytes();
@@ -295,7 +299,7 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
       Request r = new Request(batch, i, tr);
       batch.requests.add(r.future);
       batch.bytes += tr.length();
-      long slice = sliceFor(tr.length());
+      long slice = sliceFor(tr.length(), batchBytes);
       if (tr.length() <= inlineMax && tr.length() <= slice) {
         if (inline == null) {
           inline = new ArrayList<>(requests.size() - i);
@@ -461,18 +465,29 @@ final class DefaultTransferEngine implements TransferEngine, TargetSegments {
     return -1;
   }
 
-  /**
-   * Slice length for a request of {@code length} bytes: the builder's {@code sliceBytes} when it was
-   * set; else the transport's preference, but at most a rail's share of the request (so one large
-   * request still runs on every rail) and at most half a rail's share of the in-flight bound (so
-   * every rail can have a second slice queued behind the one it is moving), in 4 KiB steps and never
-   * below {@link #MIN_SLICE}.
-   */
+  /** Slice length for a batch of one request of {@code length} bytes; see {@link #sliceFor(long, long)}. */
   long sliceFor(long length) {
+    return sliceFor(length, length);
+  }
+
+  /**
+   * Slice length for a request of {@code length} bytes in a batch of {@code batchBytes}: the
+   * builder's {@code sliceBytes} when it was set; else the transport's preference, but at most a
+   * rail's share of the batch (so a batch of one large request still runs on every rail) and at most
+   * half a rail's share of the in-flight bound (so every rail can have a second slice queued behind
+   * the one it is moving), in 4 KiB steps and never below {@link #MIN_SLICE}.
+   *
+   * <p>The share is of the batch, not of the request (until 2026-12-01 it was the request's): a batch
+   * of 32 requests of 1 MiB on 4 rails keeps every rail busy with whole requests, and cutting each
+   * into four 256 KiB slices only paid four times the per-slice costs (on tcp a header, a response
+   * and a completion each: 326 against the socket copy's 254 us of CPU per MiB, 0.80x of its
+   * throughput, while 16 MiB requests, cut to 1 MiB slices either way, ran at 1.12x).
+   */
+  long sliceFor(long length, long batchBytes) {
     if (explicitSlice) {
       return sliceBytes;
     }
-    long perRail = (length + rails - 1) / rails;
+    long perRail = (Math.max(length, batchBytes) + rails - 1) / rails;
     long window = maxBytesInFlight / (2L * rails);
     long s = Math.min(sliceBytes, Math.min(perRail, window));
     s = (s + 4095) & ~4095L;

@@ -1,6 +1,7 @@
 package io.runicquanta.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.runicquanta.testing.AllocatorExtension;
 import org.apache.arrow.memory.BufferAllocator;
@@ -36,6 +37,22 @@ class SliceSizeTest {
       assertEquals(260 << 10, e.sliceFor((1L << 20) + 4 * 4096 - 3));
       // never below 64 KiB: small requests are one slice
       assertEquals(64 << 10, e.sliceFor(100));
+    }
+  }
+
+  @Test
+  void aBatchOfManyRequestsKeepsWholeRequestsOnTheRails(BufferAllocator allocator) {
+    try (DefaultTransferEngine e = engine(allocator, 4, 64L << 20, 0)) {
+      // 32 x 1 MiB on 4 rails: 8 MiB per rail, so the transport's 1 MiB is the slice
+      assertEquals(1 << 20, e.sliceFor(1L << 20, 32L << 20));
+      // 2 x 1 MiB on 4 rails: half a MiB per rail
+      assertEquals(512 << 10, e.sliceFor(1L << 20, 2L << 20));
+      // a small request in a large batch stays one slice (the bound is above its length)
+      assertTrue(e.sliceFor(100, 32L << 20) >= 100);
+    }
+    // the in-flight bound still caps it
+    try (DefaultTransferEngine e = engine(allocator, 4, 1L << 20, 0)) {
+      assertEquals(128 << 10, e.sliceFor(1L << 20, 32L << 20));
     }
   }
 
