@@ -5,6 +5,7 @@ import io.runicquanta.master.LocalGrid;
 import io.runicquanta.master.MasterCaches;
 import io.runicquanta.master.MasterClient;
 import io.runicquanta.master.MasterNodeMain;
+import io.runicquanta.master.MasterTransport;
 import io.runicquanta.master.ObjectRecord;
 import io.runicquanta.master.proto.GetReplicaListRequest;
 import io.runicquanta.master.proto.PutEndRequest;
@@ -58,7 +59,11 @@ import org.apache.ignite.Ignition;
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
  * {@code rq.bench.serverHeap} sets the server JVMs' -Xmx (default 1g). {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
  * record JFR or to log the master's group-commit statistics
- * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}).
+ * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}). {@code -Drq.master.transport=nio} (or
+ * {@code epoll}) given to this JVM is passed on to the servers: both sides of the master's gRPC
+ * then run on that transport (master-bridge's {@code MasterTransport}). {@code -Drq.bench.only=grl}
+ * runs only the GetReplicaList cells, {@code -Drq.bench.only=batch} only the batch cells, each with
+ * the CPU time per call (or key) of every JVM and its busiest thread groups.
  */
 public final class MasterBenchmark {
   static final int DISCO = 48560;
@@ -94,6 +99,7 @@ public final class MasterBenchmark {
         // Warm-up of every path in every JVM (master, primary, backup, this client) before any cell
         // is measured (see the class comment).
         String load0 = loadAverage();
+        System.out.println("gRPC transport: " + c.transport().label() + "; load average " + load0);
         rate(16, 0, warm * 3, () -> {
           String key = "w/" + seq.incrementAndGet();
           pair(c, key, null, null);
@@ -102,6 +108,13 @@ public final class MasterBenchmark {
           objects.get("w" + key);
         }, null);
         long firstKey = seq.get() + 1;
+        if ("batch".equals(System.getProperty("rq.bench.only"))) {
+          batchOnly(c, client, objects, sample, procs, seq, warm, measure, load0);
+          for (Process p : procs) {
+            p.destroyForcibly();
+          }
+          System.exit(0);
+        }
         if ("grl".equals(System.getProperty("rq.bench.only"))) {
           grlOnly(c, procs, seq, firstKey, warm, measure, load0);
           for (Process p : procs) {
@@ -157,24 +170,7 @@ public final class MasterBenchmark {
         List<String> batchRows = new ArrayList<>();
         for (int threads : new int[] {1, 16}) {
           Op bpair = () -> batchPair(c, "bb/" + seq.getAndAdd(batch), batch);
-          AtomicLong xseq = new AtomicLong();
-          Op bbase = () -> {
-            java.util.Map<String, ObjectRecord> m = new java.util.TreeMap<>();
-            long k0 = xseq.getAndAdd(batch);
-            for (int j = 0; j < batch; j++) {
-              m.put("x/" + threads + "/" + (k0 + j),
-                  new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
-            }
-            try (org.apache.ignite.transactions.Transaction tx = client.transactions().txStart(
-                org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
-                org.apache.ignite.transactions.TransactionIsolation.SERIALIZABLE)) {
-              objects.putAll(m);
-              tx.commit();
-            }
-            if (objects.getAll(m.keySet()).size() != batch) {
-              throw new IllegalStateException("baseline batch read lost records");
-            }
-          };
+          Op bbase = batchBaseline(client, objects, sample, batch, "x/" + threads + "/");
           rate(threads, warm, 0, bpair, null);
           rate(threads, warm, 0, bbase, null);
           int rounds = Math.max(1, measure / 2);
@@ -379,6 +375,82 @@ public final class MasterBenchmark {
     }
   }
 
+  /**
+   * The batch baseline: one explicit optimistic transaction putting {@code batch} fresh records
+   * ({@code putAll}), then a {@code getAll} of them.
+   */
+  static Op batchBaseline(Ignite client, IgniteCache<String, ObjectRecord> objects, byte[] sample, int batch,
+      String prefix) {
+    AtomicLong xseq = new AtomicLong();
+    return () -> {
+      java.util.Map<String, ObjectRecord> m = new java.util.TreeMap<>();
+      long k0 = xseq.getAndAdd(batch);
+      for (int j = 0; j < batch; j++) {
+        m.put(prefix + (k0 + j), new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+      }
+      try (org.apache.ignite.transactions.Transaction tx = client.transactions().txStart(
+          org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
+          org.apache.ignite.transactions.TransactionIsolation.SERIALIZABLE)) {
+        objects.putAll(m);
+        tx.commit();
+      }
+      if (objects.getAll(m.keySet()).size() != batch) {
+        throw new IllegalStateException("baseline batch read lost records");
+      }
+    };
+  }
+
+  /**
+   * The batch cells alone ({@code -Drq.bench.only=batch}), {@code rq.bench.grlRounds} rounds (default
+   * 3) at 1 and 16 threads: BatchPutStart + BatchPutEnd of {@code rq.bench.batch} keys (default 32)
+   * and the putAll + getAll baseline, each with the CPU time of every JVM per key (per pair or per
+   * record) and the busiest thread groups: where a batch pair spends CPU, against the baseline.
+   */
+  static void batchOnly(MasterClient c, Ignite client, IgniteCache<String, ObjectRecord> objects,
+      byte[] sample, List<Process> procs, AtomicLong seq, int warm, int measure, String load0)
+      throws Exception {
+    int batch = Integer.getInteger("rq.bench.batch", 32);
+    int rounds = Integer.getInteger("rq.bench.grlRounds", 3);
+    long[] pids = new long[procs.size() + 1];
+    for (int i = 0; i < procs.size(); i++) {
+      pids[i] = procs.get(i).pid();
+    }
+    pids[procs.size()] = ProcessHandle.current().pid();
+    System.out.println("transport: " + c.transport().label() + "; keys per batch call: " + batch);
+    System.out.println("| round | threads | cell | keys/s | CPU us/key srv0 srv1 srv2 client | box busy % | load |");
+    for (int r = 0; r < rounds; r++) {
+      for (int threads : new int[] {1, 16}) {
+        Op bpair = () -> batchPair(c, "bo/" + seq.getAndAdd(batch), batch);
+        Op bbase = batchBaseline(client, objects, sample, batch, "xo/" + r + "/" + threads + "/");
+        for (String cell : new String[] {"pairs", "baseline"}) {
+          Op op = cell.equals("pairs") ? bpair : bbase;
+          rate(threads, Math.max(1, warm / 2), 0, op, null);
+          long[] cpu0 = cpuTicks(pids);
+          long[] box0 = boxTicks();
+          java.util.Map<String, Long> th0 = threadTicks(pids);
+          long t0 = System.nanoTime();
+          double perSec = rate(threads, 0, measure, op, null);
+          double secs = (System.nanoTime() - t0) / 1e9;
+          long[] cpu1 = cpuTicks(pids);
+          long[] box1 = boxTicks();
+          java.util.Map<String, Long> th1 = threadTicks(pids);
+          long keys = Math.max(1, Math.round(perSec * measure * batch));
+          StringBuilder cpu = new StringBuilder();
+          for (int i = 0; i < pids.length; i++) {
+            cpu.append(String.format(Locale.ROOT, " %.1f", (cpu1[i] - cpu0[i]) * 10_000.0 / keys));
+          }
+          double busy = 100.0 * (box1[0] - box0[0]) / Math.max(1, box1[1] - box0[1]);
+          System.out.printf(Locale.ROOT, "| %d | %2d | %s | %,.0f |%s | %.0f | %s |%n",
+              r, threads, cell, perSec * batch, cpu, busy, loadAverage());
+          System.out.println("  CPU us per key by JVM and thread group (" + cell + ", " + threads
+              + " threads, round " + r + ", " + String.format(Locale.ROOT, "%.1f", secs) + " s): "
+              + threadBreakdown(th0, th1, keys, procs.size()));
+        }
+      }
+    }
+    System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
+  }
+
   /** BatchPutStart of {@code n} keys {@code prefix0..n-1}, then BatchPutEnd of all of them. */
   static void batchPair(MasterClient c, String prefix, int n) {
     io.runicquanta.master.proto.BatchPutStartRequest.Builder b =
@@ -464,7 +536,8 @@ public final class MasterBenchmark {
       pids[i] = procs.get(i).pid();
     }
     pids[procs.size()] = ProcessHandle.current().pid();
-    System.out.println("client channels: " + c.channels() + "; objects: " + (written - firstKey + 1));
+    System.out.println("client channels: " + c.channels() + "; transport: " + c.transport().label()
+        + "; objects: " + (written - firstKey + 1));
     System.out.println("| round | threads | calls/s | p50 ms | p99 ms | p99.9 ms | max ms |"
         + " CPU us/call srv0 srv1 srv2 client | box busy % | load |");
     for (int r = 0; r < rounds; r++) {
@@ -596,6 +669,11 @@ public final class MasterBenchmark {
     // with a 60 s warm-up (arguments 20 10) a 512 MiB heap ran out in the last part of the run.
     cmd.add("-Xmx" + System.getProperty("rq.bench.serverHeap", "1g"));
     cmd.addAll(Arrays.asList(BenchFlags.JVM_ARGS));
+    // the gRPC transport (epoll or nio, MasterTransport) is the client's choice in the servers too
+    String transport = System.getProperty(MasterTransport.PROPERTY);
+    if (transport != null) {
+      cmd.add("-D" + MasterTransport.PROPERTY + "=" + transport);
+    }
     String extra = System.getProperty("rq.bench.serverJvmArgs", "").trim();
     if (!extra.isEmpty()) {
       cmd.addAll(Arrays.asList(extra.split("\\s+")));
