@@ -14,8 +14,8 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.InternalClientCalls;
-import io.netty.channel.EventLoopGroup;
 import io.runicquanta.codec.layout.ObjectLayout;
 import io.runicquanta.master.proto.Endpoint;
 import io.runicquanta.master.proto.GetReplicaListRequest;
@@ -63,12 +63,6 @@ import org.apache.ignite.IgniteCache;
  * to release them. Errors reach the caller as {@link StatusRuntimeException} with the master's
  * status code and message.
  *
- * <p><b>Transport.</b> The connections run on Netty's native epoll transport where it is available
- * (Linux), else on NIO; {@code -D}{@value MasterTransport#PROPERTY}{@code =nio} forces NIO ({@link
- * MasterTransport}). The client has an event loop group of its own with one thread per connection
- * (its connections never share a thread, and a client holds no idle ones); {@link #close()} stops
- * it. Failover opens the new connections on the same group.
- *
  * <p><b>The call path</b> (CPU per call matters: on the 2-core test machine 16 calling threads
  * saturate the box, and the client JVM used 2 to 4 times the master's CPU per GetReplicaList;
  * master-bridge/README.md). Each connection's blocking stub is built once, on the channel wrapped
@@ -109,8 +103,6 @@ public final class MasterClient implements AutoCloseable {
   private final long failoverNanos;
   private final long callTimeoutMillis;
   private final int channels;
-  private final MasterTransport.Kind transport;
-  private final EventLoopGroup loops;
   private final AtomicInteger next = new AtomicInteger();
   private volatile Conn conn;
   private volatile boolean closed;
@@ -119,7 +111,7 @@ public final class MasterClient implements AutoCloseable {
       MasterServiceGrpc.MasterServiceBlockingStub[] stubs) {}
 
   private MasterClient(Supplier<MasterAddress> resolver, MasterAddress first, Duration failover,
-      int channels, long callTimeoutMillis, MasterTransport.Kind transport) {
+      int channels, long callTimeoutMillis) {
     if (channels < 1 || channels > 64) {
       throw new IllegalArgumentException(
           "MasterClient channels must be 1 to 64, got " + channels);
@@ -132,9 +124,6 @@ public final class MasterClient implements AutoCloseable {
     this.failoverNanos = failover.toNanos();
     this.callTimeoutMillis = callTimeoutMillis;
     this.channels = channels;
-    this.transport = transport;
-    // one event loop thread per connection (MasterTransport), closed with the client
-    this.loops = MasterTransport.newGroup(transport, channels, "cli");
     this.conn = open(first, channels);
   }
 
@@ -219,8 +208,7 @@ public final class MasterClient implements AutoCloseable {
       }
       sleep(50);
     }
-    return new MasterClient(
-        resolver, a, failoverTimeout, channels, defaultCallTimeoutMillis(), MasterTransport.configured());
+    return new MasterClient(resolver, a, failoverTimeout, channels, defaultCallTimeoutMillis());
   }
 
   /**
@@ -260,14 +248,8 @@ public final class MasterClient implements AutoCloseable {
    *     1 ms
    */
   public static MasterClient connect(String host, int port, int channels, Duration callTimeout) {
-    return connect(host, port, channels, callTimeout, MasterTransport.configured());
-  }
-
-  /** As {@link #connect(String, int, int, Duration)} on a given transport; for tests. */
-  static MasterClient connect(String host, int port, int channels, Duration callTimeout,
-      MasterTransport.Kind transport) {
-    return new MasterClient(null, new MasterAddress(host, port, "", 0, 0), Duration.ZERO, channels,
-        callTimeout.toMillis(), transport);
+    return new MasterClient(
+        null, new MasterAddress(host, port, "", 0, 0), Duration.ZERO, channels, callTimeout.toMillis());
   }
 
   private Conn open(MasterAddress a, int n) {
@@ -277,7 +259,7 @@ public final class MasterClient implements AutoCloseable {
     FastBlocking fast = new FastBlocking(TimeUnit.MILLISECONDS.toNanos(callTimeoutMillis));
     for (int i = 0; i < n; i++) {
       chs[i] =
-          MasterTransport.channelBuilder(a.host(), a.port(), transport, loops)
+          NettyChannelBuilder.forAddress(a.host(), a.port())
               .usePlaintext()
               .maxInboundMessageSize(64 << 20)
               .disableRetry()
@@ -290,16 +272,6 @@ public final class MasterClient implements AutoCloseable {
   /** @return the number of connections this client spreads its calls over */
   public int channels() {
     return channels;
-  }
-
-  /** @return the Netty transport of this client's connections ({@link MasterTransport}) */
-  public MasterTransport.Kind transport() {
-    return transport;
-  }
-
-  /** @return the client's event loops; for tests */
-  EventLoopGroup eventLoops() {
-    return loops;
   }
 
   private MasterServiceGrpc.MasterServiceBlockingStub pick(Conn c) {
@@ -492,7 +464,7 @@ public final class MasterClient implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
     closed = true;
     Conn c = conn;
     for (ManagedChannel ch : c.channels()) {
@@ -512,7 +484,6 @@ public final class MasterClient implements AutoCloseable {
       }
       Thread.currentThread().interrupt();
     }
-    MasterTransport.close(loops);
   }
 
   /** @return the number of calls in flight under the deadline watchdog, of all clients; for tests */

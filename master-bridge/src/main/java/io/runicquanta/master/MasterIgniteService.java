@@ -1,7 +1,7 @@
 package io.runicquanta.master;
 
 import io.grpc.Server;
-import io.netty.channel.EventLoopGroup;
+import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
@@ -26,11 +26,7 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #execute()} rebuilds the master's state from the caches ({@link MasterCore}), starts
  * the gRPC server on {@link MasterConfig#grpcHost()} and publishes its address in the {@value
  * MasterCaches#ADDRESS} cache, where {@link MasterClient} finds it. {@link #cancel()} withdraws
- * the address (if still its own) and stops the server, its event loops and the reaper.
- *
- * <p>The server runs on Netty's native epoll transport where available, else NIO ({@link
- * MasterTransport}: the choice, {@code -Drq.master.transport=nio} to force NIO, and the thread
- * counts), with the handlers on the event loop threads (direct executor).
+ * the address (if still its own) and stops the server and the reaper.
  *
  * <p>Deploy it by adding {@link #configuration(MasterConfig)} to every server node's {@code
  * IgniteConfiguration.setServiceConfiguration}, or with {@code
@@ -49,7 +45,6 @@ public final class MasterIgniteService implements Service {
 
   private transient volatile MasterCore core;
   private transient volatile Server server;
-  private transient volatile EventLoopGroup loops;
   private transient volatile ExecutorService heavy;
   private transient volatile MasterAddress published;
   private transient CountDownLatch stopped;
@@ -120,13 +115,9 @@ public final class MasterIgniteService implements Service {
               return t;
             });
     // direct executor: the handlers never block (MasterCore answers with futures), so they run on
-    // the transport threads and a call costs no hand-off to a worker thread. Transport (epoll or
-    // NIO) and event loop threads (one per processor, shared by acceptor and connections; each
-    // connection stays on one of them): MasterTransport.
-    MasterTransport.Kind kind = MasterTransport.configured();
-    loops = MasterTransport.newGroup(kind, MasterTransport.serverThreads(), "srv");
+    // the transport threads and a call costs no hand-off to a worker thread
     server =
-        MasterTransport.serverBuilder(new InetSocketAddress(cfg.grpcHost(), cfg.grpcPort()), kind, loops)
+        NettyServerBuilder.forAddress(new InetSocketAddress(cfg.grpcHost(), cfg.grpcPort()))
             .addService(new MasterGrpcService(core, heavy))
             .directExecutor()
             .maxInboundMessageSize(64 << 20)
@@ -141,8 +132,7 @@ public final class MasterIgniteService implements Service {
             System.currentTimeMillis());
     MasterCaches.address(ignite).put(MasterCaches.ADDRESS_KEY, addr);
     published = addr;
-    LOG.info("master serving at {} over {} ({} ms to start)", addr, kind.label(),
-        (System.nanoTime() - t0) / 1_000_000);
+    LOG.info("master serving at {} ({} ms to start)", addr, (System.nanoTime() - t0) / 1_000_000);
   }
 
   @Override
@@ -183,9 +173,6 @@ public final class MasterIgniteService implements Service {
         Thread.currentThread().interrupt();
       }
     }
-    EventLoopGroup g = loops;
-    loops = null;
-    MasterTransport.close(g);
     MasterCore c = core;
     core = null;
     if (c != null) {
@@ -196,11 +183,6 @@ public final class MasterIgniteService implements Service {
     if (h != null) {
       h.shutdownNow();
     }
-  }
-
-  /** @return the server's event loops while it runs, or null; for tests */
-  EventLoopGroup eventLoops() {
-    return loops;
   }
 
   /** @return the running core on this node, or null; for tests and diagnostics */

@@ -6,14 +6,10 @@ import io.grpc.Server;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.runicquanta.master.MasterClient;
-import io.runicquanta.master.MasterTransport;
 import io.runicquanta.master.proto.BlockPlacement;
 import io.runicquanta.master.proto.BufHandle;
 import io.runicquanta.master.proto.GetReplicaListRequest;
@@ -35,8 +31,7 @@ import java.util.function.Function;
 
 /**
  * CPU per GetReplicaList call on the client side of the master's gRPC path, without Ignite: a gRPC
- * server on loopback built like the master's (Netty on the transport {@link MasterTransport} selects,
- * direct executor, one event loop) answers every
+ * server on loopback built like the master's (Netty, direct executor, one event loop) answers every
  * GetReplicaList with a placement of the benchmark's size (one block, three shards), and N client
  * threads call it in a closed loop through different client set-ups. Per set-up it prints calls/s,
  * p50 / p99 latency and the CPU time per call (thread CPU from {@link ThreadMXBean}) of the calling
@@ -64,18 +59,12 @@ public final class ClientCallBench {
     int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     String[] setups = (args.length > 3 ? args[3] : "mc,mcapi,raw-retry-dl,raw-noretry-dl,raw-retry-nodl,raw-noretry-nodl").split(",");
-    // the server's transport follows -Drq.master.transport as the master's does (MasterTransport)
-    boolean epoll = MasterTransport.configured() == MasterTransport.Kind.EPOLL;
-    EventLoopGroup boss = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("srv-boss", true))
-        : new NioEventLoopGroup(1, new DefaultThreadFactory("srv-boss", true));
-    EventLoopGroup work = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("srv-work", true))
-        : new NioEventLoopGroup(1, new DefaultThreadFactory("srv-work", true));
-    System.out.println("server and MasterClient transport: " + (epoll ? "epoll" : "nio")
-        + " (raw-* channels: gRPC's default, epoll where available)");
+    NioEventLoopGroup boss = new NioEventLoopGroup(1, new DefaultThreadFactory("srv-boss", true));
+    NioEventLoopGroup work = new NioEventLoopGroup(1, new DefaultThreadFactory("srv-work", true));
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(work)
-        .channelType(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+        .channelType(NioServerSocketChannel.class)
         .directExecutor()
         .addService(new Canned())
         .build()

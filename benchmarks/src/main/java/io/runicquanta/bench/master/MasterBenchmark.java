@@ -5,7 +5,6 @@ import io.runicquanta.master.LocalGrid;
 import io.runicquanta.master.MasterCaches;
 import io.runicquanta.master.MasterClient;
 import io.runicquanta.master.MasterNodeMain;
-import io.runicquanta.master.MasterTransport;
 import io.runicquanta.master.ObjectRecord;
 import io.runicquanta.master.proto.GetReplicaListRequest;
 import io.runicquanta.master.proto.PutEndRequest;
@@ -59,9 +58,7 @@ import org.apache.ignite.Ignition;
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
  * {@code rq.bench.serverHeap} sets the server JVMs' -Xmx (default 1g). {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
  * record JFR or to log the master's group-commit statistics
- * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}). {@code -Drq.master.transport=nio} (or
- * {@code epoll}) given to this JVM is passed on to the servers: both sides of the master's gRPC
- * then run on that transport (master-bridge's {@code MasterTransport}). {@code -Drq.bench.only=grl}
+ * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}). {@code -Drq.bench.only=grl}
  * runs only the GetReplicaList cells, {@code -Drq.bench.only=batch} only the batch cells, each with
  * the CPU time per call (or key) of every JVM and its busiest thread groups.
  */
@@ -99,7 +96,6 @@ public final class MasterBenchmark {
         // Warm-up of every path in every JVM (master, primary, backup, this client) before any cell
         // is measured (see the class comment).
         String load0 = loadAverage();
-        System.out.println("gRPC transport: " + c.transport().label() + "; load average " + load0);
         rate(16, 0, warm * 3, () -> {
           String key = "w/" + seq.incrementAndGet();
           pair(c, key, null, null);
@@ -182,6 +178,9 @@ public final class MasterBenchmark {
           }
           batchRows.add(String.format(Locale.ROOT, "| %2d | %d | %,10.0f | %,10.0f | %5.2f |",
               threads, batch, bp, bb, bp / bb));
+          // at once too, as the pair cells: a 20 10 run (2026-12-01 11:06) lost its batch table when
+          // the master's server ran out of its 1 GiB heap in the primary-put part at the end
+          System.out.println("batch cell: " + batchRows.get(batchRows.size() - 1));
         }
         // single-thread latency breakdown: a bare gRPC round trip (ListSegments touches no cache),
         // PutStart alone, PutEnd alone, and the baseline's cache put alone
@@ -416,7 +415,7 @@ public final class MasterBenchmark {
       pids[i] = procs.get(i).pid();
     }
     pids[procs.size()] = ProcessHandle.current().pid();
-    System.out.println("transport: " + c.transport().label() + "; keys per batch call: " + batch);
+    System.out.println("keys per batch call: " + batch);
     System.out.println("| round | threads | cell | keys/s | CPU us/key srv0 srv1 srv2 client | box busy % | load |");
     for (int r = 0; r < rounds; r++) {
       for (int threads : new int[] {1, 16}) {
@@ -536,8 +535,7 @@ public final class MasterBenchmark {
       pids[i] = procs.get(i).pid();
     }
     pids[procs.size()] = ProcessHandle.current().pid();
-    System.out.println("client channels: " + c.channels() + "; transport: " + c.transport().label()
-        + "; objects: " + (written - firstKey + 1));
+    System.out.println("client channels: " + c.channels() + "; objects: " + (written - firstKey + 1));
     System.out.println("| round | threads | calls/s | p50 ms | p99 ms | p99.9 ms | max ms |"
         + " CPU us/call srv0 srv1 srv2 client | box busy % | load |");
     for (int r = 0; r < rounds; r++) {
@@ -669,11 +667,6 @@ public final class MasterBenchmark {
     // with a 60 s warm-up (arguments 20 10) a 512 MiB heap ran out in the last part of the run.
     cmd.add("-Xmx" + System.getProperty("rq.bench.serverHeap", "1g"));
     cmd.addAll(Arrays.asList(BenchFlags.JVM_ARGS));
-    // the gRPC transport (epoll or nio, MasterTransport) is the client's choice in the servers too
-    String transport = System.getProperty(MasterTransport.PROPERTY);
-    if (transport != null) {
-      cmd.add("-D" + MasterTransport.PROPERTY + "=" + transport);
-    }
     String extra = System.getProperty("rq.bench.serverJvmArgs", "").trim();
     if (!extra.isEmpty()) {
       cmd.addAll(Arrays.asList(extra.split("\\s+")));
