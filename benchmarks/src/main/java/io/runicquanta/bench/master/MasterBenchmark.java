@@ -179,7 +179,7 @@ public final class MasterBenchmark {
           batchRows.add(String.format(Locale.ROOT, "| %2d | %d | %,10.0f | %,10.0f | %5.2f |",
               threads, batch, bp, bb, bp / bb));
           // at once too, as the pair cells: a 20 10 run (2026-12-01 11:06) lost its batch table when
-          // the master's server ran out of its 1 GiB heap in the primary-put part at the end
+          // a server JVM ran out of its 1 GiB heap in the primary-put part at the end
           System.out.println("batch cell: " + batchRows.get(batchRows.size() - 1));
         }
         // single-thread latency breakdown: a bare gRPC round trip (ListSegments touches no cache),
