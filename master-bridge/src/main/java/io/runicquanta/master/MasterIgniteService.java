@@ -115,7 +115,8 @@ public final class MasterIgniteService implements Service {
               return t;
             });
     // direct executor: the handlers never block (MasterCore answers with futures), so they run on
-    // the transport threads and a call costs no hand-off to a worker thread
+    // the transport threads and a call costs no hand-off to a worker thread. Transport: gRPC's
+    // default (NIO); native epoll measured no better (master-bridge/README.md, "Native epoll transport")
     server =
         NettyServerBuilder.forAddress(new InetSocketAddress(cfg.grpcHost(), cfg.grpcPort()))
             .addService(new MasterGrpcService(core, heavy))

@@ -58,7 +58,9 @@ import org.apache.ignite.Ignition;
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
  * {@code rq.bench.serverHeap} sets the server JVMs' -Xmx (default 1g). {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
  * record JFR or to log the master's group-commit statistics
- * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}).
+ * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}). {@code -Drq.bench.only=grl}
+ * runs only the GetReplicaList cells, {@code -Drq.bench.only=batch} only the batch cells, each with
+ * the CPU time per call (or key) of every JVM and its busiest thread groups.
  */
 public final class MasterBenchmark {
   static final int DISCO = 48560;
@@ -102,6 +104,13 @@ public final class MasterBenchmark {
           objects.get("w" + key);
         }, null);
         long firstKey = seq.get() + 1;
+        if ("batch".equals(System.getProperty("rq.bench.only"))) {
+          batchOnly(c, client, objects, sample, procs, seq, warm, measure, load0);
+          for (Process p : procs) {
+            p.destroyForcibly();
+          }
+          System.exit(0);
+        }
         if ("grl".equals(System.getProperty("rq.bench.only"))) {
           grlOnly(c, procs, seq, firstKey, warm, measure, load0);
           for (Process p : procs) {
@@ -178,23 +187,7 @@ public final class MasterBenchmark {
           long cellFirst = seq.get();
           Op bpair = () -> batchPair(c, "bb/" + seq.getAndAdd(batch), batch);
           AtomicLong xseq = new AtomicLong();
-          Op bbase = () -> {
-            java.util.Map<String, ObjectRecord> m = new java.util.TreeMap<>();
-            long k0 = xseq.getAndAdd(batch);
-            for (int j = 0; j < batch; j++) {
-              m.put("x/" + threads + "/" + (k0 + j),
-                  new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
-            }
-            try (org.apache.ignite.transactions.Transaction tx = client.transactions().txStart(
-                org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
-                org.apache.ignite.transactions.TransactionIsolation.SERIALIZABLE)) {
-              objects.putAll(m);
-              tx.commit();
-            }
-            if (objects.getAll(m.keySet()).size() != batch) {
-              throw new IllegalStateException("baseline batch read lost records");
-            }
-          };
+          Op bbase = batchBaseline(client, objects, sample, batch, "x/" + threads + "/", xseq);
           rate(threads, warm, 0, bpair, null);
           rate(threads, warm, 0, bbase, null);
           int rounds = Math.max(1, measure / 2);
@@ -206,6 +199,9 @@ public final class MasterBenchmark {
           }
           batchRows.add(String.format(Locale.ROOT, "| %2d | %d | %,10.0f | %,10.0f | %5.2f |",
               threads, batch, bp, bb, bp / bb));
+          // at once too, as the pair cells: a 20 10 run (2026-12-01 11:06) lost its batch table when
+          // a server JVM ran out of its 1 GiB heap in the primary-put part at the end
+          System.out.println("batch cell: " + batchRows.get(batchRows.size() - 1));
           List<String> made = new ArrayList<>();
           for (long b0 = cellFirst; b0 < seq.get(); b0 += batch) {
             for (int j = 0; j < batch; j++) {
@@ -407,6 +403,82 @@ public final class MasterBenchmark {
       starts.add(t1 - t0);
       ends.add(t2 - t1);
     }
+  }
+
+  /**
+   * The batch baseline: one explicit optimistic transaction putting {@code batch} fresh records
+   * ({@code putAll}), then a {@code getAll} of them.
+   */
+  static Op batchBaseline(Ignite client, IgniteCache<String, ObjectRecord> objects, byte[] sample, int batch,
+      String prefix, AtomicLong xseq) {
+    return () -> {
+      java.util.Map<String, ObjectRecord> m = new java.util.TreeMap<>();
+      long k0 = xseq.getAndAdd(batch);
+      for (int j = 0; j < batch; j++) {
+        m.put(prefix + (k0 + j), new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+      }
+      try (org.apache.ignite.transactions.Transaction tx = client.transactions().txStart(
+          org.apache.ignite.transactions.TransactionConcurrency.OPTIMISTIC,
+          org.apache.ignite.transactions.TransactionIsolation.SERIALIZABLE)) {
+        objects.putAll(m);
+        tx.commit();
+      }
+      if (objects.getAll(m.keySet()).size() != batch) {
+        throw new IllegalStateException("baseline batch read lost records");
+      }
+    };
+  }
+
+  /**
+   * The batch cells alone ({@code -Drq.bench.only=batch}), {@code rq.bench.grlRounds} rounds (default
+   * 3) at 1 and 16 threads: BatchPutStart + BatchPutEnd of {@code rq.bench.batch} keys (default 32)
+   * and the putAll + getAll baseline, each with the CPU time of every JVM per key (per pair or per
+   * record) and the busiest thread groups: where a batch pair spends CPU, against the baseline.
+   */
+  static void batchOnly(MasterClient c, Ignite client, IgniteCache<String, ObjectRecord> objects,
+      byte[] sample, List<Process> procs, AtomicLong seq, int warm, int measure, String load0)
+      throws Exception {
+    int batch = Integer.getInteger("rq.bench.batch", 32);
+    int rounds = Integer.getInteger("rq.bench.grlRounds", 3);
+    long[] pids = new long[procs.size() + 1];
+    for (int i = 0; i < procs.size(); i++) {
+      pids[i] = procs.get(i).pid();
+    }
+    pids[procs.size()] = ProcessHandle.current().pid();
+    System.out.println("keys per batch call: " + batch);
+    System.out.println("| round | threads | cell | keys/s | CPU us/key srv0 srv1 srv2 client | box busy % | load |");
+    for (int r = 0; r < rounds; r++) {
+      for (int threads : new int[] {1, 16}) {
+        Op bpair = () -> batchPair(c, "bo/" + seq.getAndAdd(batch), batch);
+        Op bbase = batchBaseline(client, objects, sample, batch, "xo/" + r + "/" + threads + "/",
+            new AtomicLong());
+        for (String cell : new String[] {"pairs", "baseline"}) {
+          Op op = cell.equals("pairs") ? bpair : bbase;
+          rate(threads, Math.max(1, warm / 2), 0, op, null);
+          long[] cpu0 = cpuTicks(pids);
+          long[] box0 = boxTicks();
+          java.util.Map<String, Long> th0 = threadTicks(pids);
+          long t0 = System.nanoTime();
+          double perSec = rate(threads, 0, measure, op, null);
+          double secs = (System.nanoTime() - t0) / 1e9;
+          long[] cpu1 = cpuTicks(pids);
+          long[] box1 = boxTicks();
+          java.util.Map<String, Long> th1 = threadTicks(pids);
+          long keys = Math.max(1, Math.round(perSec * measure * batch));
+          StringBuilder cpu = new StringBuilder();
+          for (int i = 0; i < pids.length; i++) {
+            cpu.append(String.format(Locale.ROOT, " %.1f", (cpu1[i] - cpu0[i]) * 10_000.0 / keys));
+          }
+          double busy = 100.0 * (box1[0] - box0[0]) / Math.max(1, box1[1] - box0[1]);
+          System.out.printf(Locale.ROOT, "| %d | %2d | %s | %,.0f |%s | %.0f | %s |%n",
+              r, threads, cell, perSec * batch, cpu, busy, loadAverage());
+          System.out.println("  CPU us per key by JVM and thread group (" + cell + ", " + threads
+              + " threads, round " + r + ", " + String.format(Locale.ROOT, "%.1f", secs) + " s): "
+              + threadBreakdown(th0, th1, keys, procs.size()));
+        }
+      }
+    }
+    System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
   }
 
   /** BatchPutStart of {@code n} keys {@code prefix0..n-1}, then BatchPutEnd of all of them. */
