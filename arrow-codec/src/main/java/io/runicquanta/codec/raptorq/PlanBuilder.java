@@ -17,13 +17,15 @@ import java.util.Arrays;
  *   <li><b>Peeling with inactivation</b> (the first phase of 5.4.2.2, matrix only): repeatedly pick
  *       a not yet chosen binary (LDPC or LT) row with the fewest active V columns, r &gt;= 1; its
  *       first active column becomes the row's pivot and the other r-1 are inactivated. HDPC rows are
- *       never chosen. Row degrees live in bucket lists and every (row, column) incidence is visited
- *       once, so this step is linear in the number of nonzeros. Columns still active when no row
- *       has an active column left are inactivated. Rows keep their columns in the order Tuple
- *       generates them (not sorted: sorting some 1,700 short rows took a fifth of a K = 820 plan
- *       build), so "first" is the first generated; any choice yields the same C (A has full
- *       rank). The row order changes which rows peel first: K = 820 inactivates 67 columns
- *       instead of 73 with sorted rows, but over 60 K from 10 to 20,000 the totals are level.
+ *       never chosen. Row degrees live in bucket stacks (a row whose degree falls is pushed onto
+ *       its new bucket and its old entry skipped when it comes to the top) and every (row,
+ *       column) incidence is visited once, so this step is linear in the number of nonzeros.
+ *       Columns still active when no row has an active column left are inactivated. Rows keep
+ *       their columns in the order Tuple generates them (not sorted: sorting some 1,700 short
+ *       rows took a fifth of a K = 820 plan build), so "first" is the first generated; any
+ *       choice yields the same C (A has full rank). The row order changes which rows peel first:
+ *       K = 820 inactivates 67 columns instead of 73 with sorted rows, but over 60 K from 10 to
+ *       20,000 the totals are level.
  *       Result, with the i chosen rows in order and columns ordered (pivots, inactive):
  *       A = [[Lt, Ut], [F, Ub]] where Lt is i x i unit lower triangular and sparse (the original
  *       rows, no fill-in).
@@ -519,9 +521,13 @@ final class PlanBuilder {
   /** Emits the deferred load of a slot that is about to be read or modified in place. */
   private void materialize(int slot) {
     if (pending[slot]) {
-      pending[slot] = false;
-      set(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, slot - s - h, slot), slot);
+      loadPending(slot); // rare (24 per K = 820 plan): kept out so that callers can inline this
     }
+  }
+
+  private void loadPending(int slot) {
+    pending[slot] = false;
+    set(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, slot - s - h, slot), slot);
   }
 
   // ---------------------------------------------------------------- recording, XORs fused
@@ -669,9 +675,11 @@ final class PlanBuilder {
   private int[] colStart;
   private int[] colRows;
   private int[] deg;
+  /** Degree buckets as stacks of nodes (row, next node); entries left behind are skipped. */
   private int[] head;
-  private int[] next;
-  private int[] prev;
+  private int[] nodeRow;
+  private int[] nodeNext;
+  private int nodes;
   private int[] inactiveColOf;
   private int maxDeg;
   private int minDeg;
@@ -695,8 +703,10 @@ final class PlanBuilder {
     maxDeg = degrees();
     head = pool.intsRaw(15, maxDeg + 1);
     Arrays.fill(head, 0, maxDeg + 1, -1);
-    next = pool.intsRaw(16, nb);
-    prev = pool.intsRaw(17, nb);
+    // A row enters a bucket once per degree it takes (degrees only fall): at most nb + nnz nodes.
+    nodeRow = pool.intsRaw(16, nb + nnz);
+    nodeNext = pool.intsRaw(17, nb + nnz);
+    nodes = 0;
     chosenFlag = pool.bools(1, nb);
     fillBuckets();
   }
@@ -769,20 +779,17 @@ final class PlanBuilder {
     for (int r = nb - 1; r >= 0; r--) {
       int d = deg[r];
       if (d > 0) {
-        link(r, d);
+        push(r, d);
       }
     }
   }
 
-  /** Puts row r at the head of the bucket of degree d. */
-  private void link(int r, int d) {
-    int hd0 = head[d];
-    next[r] = hd0;
-    prev[r] = -1;
-    if (hd0 >= 0) {
-      prev[hd0] = r;
-    }
-    head[d] = r;
+  /** Puts row r on top of the bucket of degree d. */
+  private void push(int r, int d) {
+    int x = nodes++;
+    nodeRow[x] = r;
+    nodeNext[x] = head[d];
+    head[d] = x;
   }
 
   /** The peeling loop: chooses rows of least degree until none has an active column left. */
@@ -795,19 +802,36 @@ final class PlanBuilder {
     return i;
   }
 
-  /** A row of the least nonzero degree, or -1 when every bucket is empty. */
+  /**
+   * A row of the least nonzero degree, or -1 when every bucket is empty. A row whose degree fell is
+   * not taken out of its old bucket (that took two list unlinks per incidence); such entries, and
+   * those of chosen rows, are dropped here when they come to the top. A row is in at most one
+   * bucket with its current degree, and a bucket's current rows are in the order they entered it,
+   * newest first, as with the doubly linked buckets before: the same rows are chosen.
+   */
   private int nextRow() {
     int md = minDeg;
-    while (md <= maxDeg && head[md] < 0) {
-      md++;
+    int[] hd0 = head;
+    while (md <= maxDeg) {
+      int x = hd0[md];
+      if (x < 0) {
+        md++;
+        continue;
+      }
+      int r = nodeRow[x];
+      if (!chosenFlag[r] && deg[r] == md) {
+        minDeg = md;
+        return r;
+      }
+      hd0[md] = nodeNext[x];
     }
     minDeg = md;
-    return md <= maxDeg ? head[md] : -1;
+    return -1;
   }
 
   /** Chooses row r as the k-th: its first active column is the pivot, the others inactivated. */
   private void peelRow(int r, int k) {
-    unlink(r, deg[r], head, next, prev);
+    head[deg[r]] = nodeNext[head[deg[r]]]; // r is the top of its bucket (nextRow)
     chosenFlag[r] = true;
     chosenRow[k] = r;
     boolean first = true;
@@ -837,12 +861,10 @@ final class PlanBuilder {
       if (cf[r2]) {
         continue;
       }
-      int d = dg[r2];
-      unlink(r2, d, head, next, prev);
-      d--;
+      int d = dg[r2] - 1;
       dg[r2] = d;
       if (d > 0) {
-        link(r2, d);
+        push(r2, d);
         if (d < minDeg) {
           minDeg = d;
         }
@@ -1472,19 +1494,6 @@ final class PlanBuilder {
     }
     live[SymbolProgram.src(op)] = true;
     return true;
-  }
-
-  private static void unlink(int r, int d, int[] head, int[] next, int[] prev) {
-    int pr = prev[r];
-    int nx = next[r];
-    if (pr >= 0) {
-      next[pr] = nx;
-    } else {
-      head[d] = nx;
-    }
-    if (nx >= 0) {
-      prev[nx] = pr;
-    }
   }
 
   /** SPREAD[b] has octet i equal to bit i of b: a bit row's byte as 8 octets of 0 or 1. */
