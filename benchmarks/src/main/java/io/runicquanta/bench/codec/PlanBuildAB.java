@@ -12,17 +12,17 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * Plan building alone, A/B of two benchmark jars inside one JVM (each jar in its own class loader,
- * as {@link InJvmAB} does for whole operations): {@code EncodingPlan.forSourceSymbols(K)} and
+ * Plan building alone, A/B of two or more benchmark jars inside one JVM (each jar in its own class
+ * loader, as {@link InJvmAB} does for whole operations): {@code EncodingPlan.forSourceSymbols(K)} and
  * {@code DecodingPlan.build(K, esis)} with the ESIs of {@link CpuBreakdown} (the first tenth of the
  * source symbols lost, K + 2 symbols received), for each K given. Both sides are warmed up, then
- * timed alternately, {@code pairs} times a batch of {@code batch} builds each (thread CPU; which side
- * goes first alternates); prints the median ms per build of each side and the median [p10, p90] of
- * the per-pair ratio time A / time B (above 1: B builds faster), with each side's operation and
- * inactive-column counts.
+ * timed in turn, {@code rounds} times a batch of {@code batch} builds each (thread CPU; which side
+ * goes first rotates); prints the median ms per build of each side and the median [p10, p90] of
+ * the per-round ratio time of the first jar / time of this one (above 1: this one builds faster),
+ * with each side's operation and inactive-column counts.
  *
  * <p>Usage: {@code java <flags> -cp benchmarks.jar io.runicquanta.bench.codec.PlanBuildAB a.jar
- * b.jar pairs batch K...}. With {@code digest a.jar b.jar K...} instead, prints per K whether the
+ * b.jar [c.jar ...] rounds batch K...}. With {@code digest a.jar b.jar K...} instead, prints per K whether the
  * encoding and the decoding programs of the two jars are identical (a SHA-256 of the operations,
  * source lists, coefficients and slot maps, read reflectively) and their operation counts.
  */
@@ -70,10 +70,18 @@ public final class PlanBuildAB {
       digest(args);
       return;
     }
-    Side[] sides = {new Side(args[0]), new Side(args[1])};
-    int pairs = Integer.parseInt(args[2]);
-    int batch = Integer.parseInt(args[3]);
-    for (int a = 4; a < args.length; a++) {
+    // Jars up to the first numeric argument; two or more, side 0 is the reference.
+    int nj = 0;
+    while (!args[nj].matches("[0-9]+")) {
+      nj++;
+    }
+    Side[] sides = new Side[nj];
+    for (int j = 0; j < nj; j++) {
+      sides[j] = new Side(args[j]);
+    }
+    int pairs = Integer.parseInt(args[nj]);
+    int batch = Integer.parseInt(args[nj + 1]);
+    for (int a = nj + 2; a < args.length; a++) {
       int k = Integer.parseInt(args[a]);
       int[] esis = esis(k);
       for (boolean decode : new boolean[] {false, true}) {
@@ -83,31 +91,37 @@ public final class PlanBuildAB {
             sd.build(decode, k, esis);
           }
         }
-        double[][] ms = new double[2][pairs];
-        double[] ratio = new double[pairs];
+        double[][] ms = new double[nj][pairs];
         for (int p = 0; p < pairs; p++) {
-          for (int jj = 0; jj < 2; jj++) {
-            int j = (p & 1) == 0 ? jj : 1 - jj;
+          for (int jj = 0; jj < nj; jj++) {
+            int j = (p + jj) % nj; // which side goes first rotates
             long t0 = MX.getCurrentThreadCpuTime();
             for (int b = 0; b < batch; b++) {
               sides[j].build(decode, k, esis);
             }
             ms[j][p] = (MX.getCurrentThreadCpuTime() - t0) / 1e6 / batch;
           }
-          ratio[p] = ms[0][p] / ms[1][p];
         }
-        Object pa = sides[0].build(decode, k, esis);
-        Object pb = sides[1].build(decode, k, esis);
-        Method ops = decode ? sides[0].decOps : sides[0].encOps;
-        Method opsB = decode ? sides[1].decOps : sides[1].encOps;
-        System.out.printf(Locale.ROOT,
-            "K=%d %s build: A %.4f ms, B %.4f ms (median of %d x %d); time A/B per pair %.3f"
-                + " [p10 %.3f, p90 %.3f]; operations A %d, B %d%s; load %s%n",
-            k, decode ? "decode" : "encode", q(ms[0], 0.5), q(ms[1], 0.5), pairs, batch,
-            q(ratio, 0.5), q(ratio, 0.1), q(ratio, 0.9), ops.invoke(pa), opsB.invoke(pb),
-            decode ? "" : String.format(Locale.ROOT, ", inactive A %d, B %d",
-                sides[0].encInactive.invoke(pa), sides[1].encInactive.invoke(pb)),
-            loadAverage());
+        StringBuilder sb = new StringBuilder();
+        for (int j = 0; j < nj; j++) {
+          Object plan = sides[j].build(decode, k, esis);
+          sb.append(String.format(Locale.ROOT, "%n  side %d: %.4f ms, operations %d", j,
+              q(ms[j], 0.5), (decode ? sides[j].decOps : sides[j].encOps).invoke(plan)));
+          if (!decode) {
+            sb.append(", inactive ").append(sides[j].encInactive.invoke(plan));
+          }
+          if (j > 0) {
+            double[] ratio = new double[pairs];
+            for (int p = 0; p < pairs; p++) {
+              ratio[p] = ms[0][p] / ms[j][p];
+            }
+            sb.append(String.format(Locale.ROOT,
+                "; time side 0 / side %d per round %.3f [p10 %.3f, p90 %.3f]", j, q(ratio, 0.5),
+                q(ratio, 0.1), q(ratio, 0.9)));
+          }
+        }
+        System.out.printf(Locale.ROOT, "K=%d %s build, median of %d rounds x %d builds, load %s:%s%n",
+            k, decode ? "decode" : "encode", pairs, batch, loadAverage(), sb);
       }
     }
   }
