@@ -17,13 +17,15 @@ import java.util.Arrays;
  *   <li><b>Peeling with inactivation</b> (the first phase of 5.4.2.2, matrix only): repeatedly pick
  *       a not yet chosen binary (LDPC or LT) row with the fewest active V columns, r &gt;= 1; its
  *       first active column becomes the row's pivot and the other r-1 are inactivated. HDPC rows are
- *       never chosen. Row degrees live in bucket lists and every (row, column) incidence is visited
- *       once, so this step is linear in the number of nonzeros. Columns still active when no row
- *       has an active column left are inactivated. Rows keep their columns in the order Tuple
- *       generates them (not sorted: sorting some 1,700 short rows took a fifth of a K = 820 plan
- *       build), so "first" is the first generated; any choice yields the same C (A has full
- *       rank). The row order changes which rows peel first: K = 820 inactivates 67 columns
- *       instead of 73 with sorted rows, but over 60 K from 10 to 20,000 the totals are level.
+ *       never chosen. Row degrees live in bucket stacks (a row whose degree falls is pushed onto
+ *       its new bucket and its old entry skipped when it comes to the top) and every (row,
+ *       column) incidence is visited once, so this step is linear in the number of nonzeros.
+ *       Columns still active when no row has an active column left are inactivated. Rows keep
+ *       their columns in the order Tuple generates them (not sorted: sorting some 1,700 short
+ *       rows took a fifth of a K = 820 plan build), so "first" is the first generated; any
+ *       choice yields the same C (A has full rank). The row order changes which rows peel first:
+ *       K = 820 inactivates 67 columns instead of 73 with sorted rows, but over 60 K from 10 to
+ *       20,000 the totals are level.
  *       Result, with the i chosen rows in order and columns ordered (pivots, inactive):
  *       A = [[Lt, Ut], [F, Ub]] where Lt is i x i unit lower triangular and sparse (the original
  *       rows, no fill-in).
@@ -47,13 +49,26 @@ import java.util.Arrays;
  * </ol>
  *
  * <p>While recording, slots known to be zero are tracked so that XOR into a zero slot becomes a
- * copy and reading a zero slot is skipped; at the end a backward liveness pass drops every
- * operation whose result is never used (for example eliminations into rows the dense solve did not
- * need). The result is identical to the RFC's decoder because C is unique when A has full rank.
+ * copy and reading a zero slot is skipped.
  *
- * <p>Last, the XORs into one slot are grouped into single multi-operand operations ({@link
- * #fuseXors}), moving an XOR back to the group that last wrote its destination when no operation in
- * between read that destination or wrote its source.
+ * <p><b>Fused XORs, recorded as groups.</b> Each recorded operation starts a group, except an XOR
+ * d ^= s that can join the group that last wrote d: that group computes d as a sum (an XOR, COPY or
+ * XOR_IN, with the XORs that joined it), and no operation since it read d or wrote s, so moving the
+ * XOR back into it changes no value any operation reads (XOR is associative and commutative). A
+ * group of two or more sources is replayed as one {@code OP_XOR_MANY} (see SymbolOps#sumList).
+ * Forward and back substitution emit their rows as runs already; Gauss-Jordan in the dense solve
+ * emits column by column (one source, many destinations), and its XORs into a row join across
+ * columns until the row is read as a pivot. For K = 820 (with the rows sorted, as they were then)
+ * the 14,547 operations became 2,786 (1,386 fused, 9.5 sources on average), which halves the symbol
+ * loads and stores of the XORs (40,630 to 19,312 per replay). Then one backward liveness pass over the groups drops every group
+ * whose result is never used (for example eliminations into rows the dense solve did not need):
+ * the members of a group are live or dead together (nothing between them reads or writes the
+ * destination), so this drops exactly the operations that liveness over the single operations
+ * drops. The groups are formed while recording (before 2026-12-01 a separate pass fused the
+ * operations that liveness had kept, after compacting them): an encoding plan has no dead
+ * operation and comes out the same operation for operation; in a decoding plan a dead operation
+ * that reads d can keep a later XOR into d out of its group, so it may have a few more operations.
+ * The result is identical to the RFC's decoder because C is unique when A has full rank.
  *
  * <p>Loads are deferred: an LT row's slot that should receive its input symbol (at the start, and
  * again when back substitution reloads the chosen rows) is only marked pending; the first XOR into
@@ -65,7 +80,7 @@ import java.util.Arrays;
  * a {@code long}; a bit row of the binary part is added to an octet row a byte at a time through a
  * 256-entry table that spreads 8 bits into 8 octets (times the coefficient, which cannot carry),
  * not a bit at a time. All temporary arrays proportional to K come from a per-thread {@link
- * Scratch} pool, and the liveness pass compacts the recorded operations in place, so building a
+ * Scratch} pool, and the liveness pass compacts the recorded groups in place, so building a
  * plan allocates little more than the plan itself (before, the temporaries were several times the
  * plan and, for K in the thousands, humongous G1 objects allocated and collected per plan).
  *
@@ -154,7 +169,12 @@ final class PlanBuilder {
     this.gSlot = s + h + n;
     this.zero = pool.bools(0, slots);
     this.pending = pool.bools(4, slots);
-    this.out = new SymbolProgram.Builder(pool.longsRaw(0, 24 * n + 1024));
+    this.out = new SymbolProgram.Builder(pool.longsRaw(0, 8 * n + 1024));
+    this.lastRead = pool.ints(23, slots);
+    this.lastWrite = pool.ints(24, slots);
+    this.gCount = pool.intsRaw(25, 8 * n + 1024);
+    this.eSlot = pool.intsRaw(28, 24 * n + 1024);
+    this.eGroup = pool.intsRaw(29, 24 * n + 1024);
     this.multi = new byte[h];
     buildRows(isis);
   }
@@ -398,15 +418,15 @@ final class PlanBuilder {
     }
     if (pending[dst]) {
       // dst = input ^ src: the load of dst and this XOR in one pass over the symbol.
-      out.add(SymbolProgram.encode(SymbolProgram.OP_XOR_IN, 0, src, dst));
       pending[dst] = false;
+      startSum(SymbolProgram.OP_XOR_IN, src, dst);
       return;
     }
     if (zero[dst]) {
-      out.add(SymbolProgram.encode(SymbolProgram.OP_COPY, 0, src, dst));
       zero[dst] = false;
-    } else {
-      out.add(SymbolProgram.encode(SymbolProgram.OP_XOR, 0, src, dst));
+      startSum(SymbolProgram.OP_COPY, src, dst);
+    } else if (!joinSum(src, dst)) {
+      startSum(SymbolProgram.OP_XOR, src, dst);
     }
   }
 
@@ -423,12 +443,16 @@ final class PlanBuilder {
       emitXor(src, dst);
       return;
     }
+    int g1;
     if (zero[dst]) {
-      out.add(SymbolProgram.encode(SymbolProgram.OP_MULCOPY, c, src, dst));
+      g1 = newGroup(SymbolProgram.encode(SymbolProgram.OP_MULCOPY, c, src, dst));
       zero[dst] = false;
     } else {
-      out.add(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
+      g1 = newGroup(SymbolProgram.encode(SymbolProgram.OP_FMA, c, src, dst));
+      lastRead[dst] = g1;
     }
+    lastRead[src] = g1;
+    lastWrite[dst] = -g1;
     heavyOps++;
   }
 
@@ -462,7 +486,9 @@ final class PlanBuilder {
       coefs = Arrays.copyOf(coefs, Math.max(coefs.length * 2, (idx + 1) * h));
     }
     System.arraycopy(multi, 0, coefs, idx * h, h);
-    out.add(SymbolProgram.encode(SymbolProgram.OP_MULTI_FMA, 0, src, idx));
+    int g1 = newGroup(SymbolProgram.encode(SymbolProgram.OP_MULTI_FMA, 0, src, idx));
+    lastRead[src] = g1;
+    multiWrites(idx * h, g1);
   }
 
   private void emitScale(int c, int dst) {
@@ -470,7 +496,9 @@ final class PlanBuilder {
     if (c == 1 || zero[dst]) {
       return;
     }
-    out.add(SymbolProgram.encode(SymbolProgram.OP_SCALE, c, 0, dst));
+    int g1 = newGroup(SymbolProgram.encode(SymbolProgram.OP_SCALE, c, 0, dst));
+    lastRead[dst] = g1;
+    lastWrite[dst] = -g1;
     heavyOps++;
   }
 
@@ -485,7 +513,7 @@ final class PlanBuilder {
       pending[dst] = true;
       zero[dst] = false;
     } else {
-      out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, in, dst));
+      set(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, in, dst), dst);
       zero[dst] = false;
     }
   }
@@ -493,9 +521,109 @@ final class PlanBuilder {
   /** Emits the deferred load of a slot that is about to be read or modified in place. */
   private void materialize(int slot) {
     if (pending[slot]) {
-      pending[slot] = false;
-      out.add(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, slot - s - h, slot));
+      loadPending(slot); // rare (24 per K = 820 plan): kept out so that callers can inline this
     }
+  }
+
+  private void loadPending(int slot) {
+    pending[slot] = false;
+    set(SymbolProgram.encode(SymbolProgram.OP_LOAD, 0, slot - s - h, slot), slot);
+  }
+
+  // ---------------------------------------------------------------- recording, XORs fused
+
+  /*
+   * Every operation is recorded as a group (one entry of `out`). A group that computes its
+   * destination as a sum (XOR, COPY or XOR_IN) keeps its sources as entries (eSlot, eGroup, in
+   * program order), and a later XOR d ^= s joins the sum group that last wrote d when nothing since
+   * read d or wrote s (see the class comment, "Fused XORs"). lastRead / lastWrite: group index + 1
+   * of the last group that read / wrote each slot, 0 for none; lastWrite negated unless that group
+   * is a sum into the slot.
+   */
+  private final int[] lastRead;
+  private final int[] lastWrite;
+  /** Per group: the number of sources of a sum group, 0 for any other operation. */
+  private int[] gCount;
+  private int[] eSlot;
+  private int[] eGroup;
+  private int ne;
+
+  /** Records op as a new group; returns its index + 1. */
+  private int newGroup(long op) {
+    int g = out.size();
+    if (g == gCount.length) {
+      gCount = grow(25, gCount);
+    }
+    out.add(op);
+    gCount[g] = 0;
+    return g + 1;
+  }
+
+  private int[] grow(int slot, int[] a) {
+    int[] b = Arrays.copyOf(a, a.length * 2);
+    pool.keepInts(slot, b);
+    return b;
+  }
+
+  /** Records an operation that sets dst without reading anything in the workspace (LOAD, ZERO). */
+  private void set(long op, int dst) {
+    lastWrite[dst] = -newGroup(op);
+  }
+
+  /** Records dst = src (COPY), dst = input ^ src (XOR_IN) or dst ^= src (XOR) as a sum group. */
+  private void startSum(int code, int src, int dst) {
+    int g1 = newGroup(SymbolProgram.encode(code, 0, src, dst));
+    lastRead[src] = g1;
+    if (code == SymbolProgram.OP_XOR) {
+      lastRead[dst] = g1;
+    }
+    if (src != dst) {
+      addEntry(src, g1 - 1);
+      gCount[g1 - 1] = 1;
+      lastWrite[dst] = g1;
+    } else {
+      lastWrite[dst] = -g1;
+    }
+  }
+
+  /** dst ^= src joins the sum group that last wrote dst, if it can (see above); whether it did. */
+  private boolean joinSum(int src, int dst) {
+    int g1 = lastWrite[dst];
+    if (g1 > 0 && fuse && src != dst && lastRead[dst] <= g1 && Math.abs(lastWrite[src]) < g1) {
+      addEntry(src, g1 - 1);
+      gCount[g1 - 1]++;
+      if (lastRead[src] < g1) {
+        lastRead[src] = g1;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private void addEntry(int src, int g) {
+    if (ne == eSlot.length) {
+      eSlot = grow(28, eSlot);
+      eGroup = grow(29, eGroup);
+    }
+    eSlot[ne] = src;
+    eGroup[ne++] = g;
+  }
+
+  /** Records an HDPC step (SymbolProgram.OP_HDPC_STEP): G and both accumulators read and set. */
+  private void hdpcStep(long op) {
+    int g1 = newGroup(op);
+    if (SymbolProgram.opcode(op) == SymbolProgram.OP_HDPC_STEP) {
+      lastRead[SymbolProgram.src(op)] = g1;
+    }
+    int a1 = s + (SymbolProgram.coef(op) >>> 4);
+    int a2 = s + (SymbolProgram.coef(op) & 15);
+    int d = SymbolProgram.dst(op);
+    lastRead[d] = g1;
+    lastWrite[d] = -g1;
+    lastRead[a1] = g1;
+    lastWrite[a1] = -g1;
+    lastRead[a2] = g1;
+    lastWrite[a2] = -g1;
   }
 
   // ---------------------------------------------------------------- solve
@@ -547,9 +675,11 @@ final class PlanBuilder {
   private int[] colStart;
   private int[] colRows;
   private int[] deg;
+  /** Degree buckets as stacks of nodes (row, next node); entries left behind are skipped. */
   private int[] head;
-  private int[] next;
-  private int[] prev;
+  private int[] nodeRow;
+  private int[] nodeNext;
+  private int nodes;
   private int[] inactiveColOf;
   private int maxDeg;
   private int minDeg;
@@ -573,8 +703,10 @@ final class PlanBuilder {
     maxDeg = degrees();
     head = pool.intsRaw(15, maxDeg + 1);
     Arrays.fill(head, 0, maxDeg + 1, -1);
-    next = pool.intsRaw(16, nb);
-    prev = pool.intsRaw(17, nb);
+    // A row enters a bucket once per degree it takes (degrees only fall): at most nb + nnz nodes.
+    nodeRow = pool.intsRaw(16, nb + nnz);
+    nodeNext = pool.intsRaw(17, nb + nnz);
+    nodes = 0;
     chosenFlag = pool.bools(1, nb);
     fillBuckets();
   }
@@ -647,20 +779,17 @@ final class PlanBuilder {
     for (int r = nb - 1; r >= 0; r--) {
       int d = deg[r];
       if (d > 0) {
-        link(r, d);
+        push(r, d);
       }
     }
   }
 
-  /** Puts row r at the head of the bucket of degree d. */
-  private void link(int r, int d) {
-    int hd0 = head[d];
-    next[r] = hd0;
-    prev[r] = -1;
-    if (hd0 >= 0) {
-      prev[hd0] = r;
-    }
-    head[d] = r;
+  /** Puts row r on top of the bucket of degree d. */
+  private void push(int r, int d) {
+    int x = nodes++;
+    nodeRow[x] = r;
+    nodeNext[x] = head[d];
+    head[d] = x;
   }
 
   /** The peeling loop: chooses rows of least degree until none has an active column left. */
@@ -673,19 +802,36 @@ final class PlanBuilder {
     return i;
   }
 
-  /** A row of the least nonzero degree, or -1 when every bucket is empty. */
+  /**
+   * A row of the least nonzero degree, or -1 when every bucket is empty. A row whose degree fell is
+   * not taken out of its old bucket (that took two list unlinks per incidence); such entries, and
+   * those of chosen rows, are dropped here when they come to the top. A row is in at most one
+   * bucket with its current degree, and a bucket's current rows are in the order they entered it,
+   * newest first, as with the doubly linked buckets before: the same rows are chosen.
+   */
   private int nextRow() {
     int md = minDeg;
-    while (md <= maxDeg && head[md] < 0) {
-      md++;
+    int[] hd0 = head;
+    while (md <= maxDeg) {
+      int x = hd0[md];
+      if (x < 0) {
+        md++;
+        continue;
+      }
+      int r = nodeRow[x];
+      if (!chosenFlag[r] && deg[r] == md) {
+        minDeg = md;
+        return r;
+      }
+      hd0[md] = nodeNext[x];
     }
     minDeg = md;
-    return md <= maxDeg ? head[md] : -1;
+    return -1;
   }
 
   /** Chooses row r as the k-th: its first active column is the pivot, the others inactivated. */
   private void peelRow(int r, int k) {
-    unlink(r, deg[r], head, next, prev);
+    head[deg[r]] = nodeNext[head[deg[r]]]; // r is the top of its bucket (nextRow)
     chosenFlag[r] = true;
     chosenRow[k] = r;
     boolean first = true;
@@ -715,12 +861,10 @@ final class PlanBuilder {
       if (cf[r2]) {
         continue;
       }
-      int d = dg[r2];
-      unlink(r2, d, head, next, prev);
-      d--;
+      int d = dg[r2] - 1;
       dg[r2] = d;
       if (d > 0) {
-        link(r2, d);
+        push(r2, d);
         if (d < minDeg) {
           minDeg = d;
         }
@@ -839,10 +983,10 @@ final class PlanBuilder {
     long[] g = new long[uw];
     // Symbol side: G and the H accumulators start as explicit zeros so that one fused operation per
     // column (G = alpha * G + z_c; acc[h1] ^= G; acc[h2] ^= G) needs no zero special cases.
-    out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, gSlot));
+    set(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, gSlot), gSlot);
     zero[gSlot] = false;
     for (int hh = 0; hh < h; hh++) {
-      out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, s + hh));
+      set(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, s + hh), s + hh);
       zero[s + hh] = false;
     }
     int ks = kPrime + s;
@@ -886,7 +1030,7 @@ final class PlanBuilder {
     int h1 = Generators.rand(y, 6, h);
     int h2 = (h1 + Generators.rand(y, 7, h - 1) + 1) % h;
     xorWords2(g, hd[h1], hd[h2], uw);
-    out.add(SymbolProgram.encode(
+    hdpcStep(SymbolProgram.encode(
         zSlot < 0 ? SymbolProgram.OP_HDPC_STEP0 : SymbolProgram.OP_HDPC_STEP,
         (h1 << 4) | h2, zSlot < 0 ? 0 : zSlot, gSlot));
   }
@@ -1116,18 +1260,24 @@ final class PlanBuilder {
     markLive(live, colToSlot, outputCols);
     materializeLive(live);
     Result res = new Result();
-    // Both passes compact the recorded operations in place (the builder's pooled array): only the
-    // final program is allocated.
+    // The groups were fused while recording; lay out their source lists, drop the dead groups
+    // (backward liveness) and compact operations and lists in place: only the program is allocated.
     long[] raw = out.raw();
-    int kept = prune(live);
-    int[] lists = new int[0];
-    if (fuse) {
-      lists = fuseXors(raw, kept);
-      kept = fusedCount;
+    int ng = out.size();
+    int[] gOff = pool.intsRaw(26, ng);
+    int[] gPos = pool.intsRaw(27, ng);
+    int nl = listOffsets(gOff, gPos, ng);
+    if (nl > SymbolProgram.MAX_SLOTS) { // 26-bit list offset; plans stay far below
+      throw new IllegalStateException("fused source lists too long: " + nl);
     }
-    long[] ops = Arrays.copyOf(raw, kept);
-    res.program = new SymbolProgram(
-        ops, slots, s, h, Arrays.copyOf(coefs, coefCount * h), heavyOps, lists);
+    int[] lists = pool.intsRaw(22, nl); // free since the dense solve
+    listCounts(lists, gOff, ng);
+    listSources(lists, gPos);
+    pruneGroups(raw, ng, lists, gOff, live);
+    int kept = compactGroups(raw, ng, lists, gOff);
+    pool.keepLongs(0, raw);
+    res.program = new SymbolProgram(Arrays.copyOf(raw, kept), slots, s, h,
+        Arrays.copyOf(coefs, coefCount * h), heavyOps, Arrays.copyOf(lists, listEnd));
     res.colToSlot = colToSlot;
     res.slots = slots;
     res.inactive = u;
@@ -1153,174 +1303,16 @@ final class PlanBuilder {
       if (live[sl]) {
         materialize(sl);
         if (zero[sl]) {
-          out.add(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl));
+          set(SymbolProgram.encode(SymbolProgram.OP_ZERO, 0, 0, sl), sl);
         }
       }
     }
   }
 
-  /** Whether {@link #finish} fuses runs of XORs (tests compare against the unfused program). */
+  /** Whether XORs are fused into groups (tests compare against the unfused program). */
   boolean fuse = true;
-  private int fusedCount;
 
-  /**
-   * Groups XORs into one destination into a single {@code OP_XOR_MANY} (see SymbolOps#sumList),
-   * compacting the first n operations of {@code ops} in place ({@link #fusedCount} operations remain); returns the source
-   * lists. One pass in program order: an XOR d ^= s joins the last operation that wrote d when that
-   * was an XOR, COPY or XOR_IN group (which computes d as a sum) and nothing since then read d or
-   * wrote s, so moving the XOR back to that group changes no value any operation reads (XOR being
-   * associative and commutative). Otherwise the operation starts a new group. Forward and back
-   * substitution emit their rows as runs already; Gauss-Jordan in the dense solve emits column by
-   * column (one source, many destinations), and its XORs into a row join across columns until the
-   * row is read as a pivot. For K = 820 the 14,547 operations become 2,786 (1,386 of them fused,
-   * 9.5 sources on average); replayed one by one, each XOR loaded and stored its destination, fused
-   * that happens once per {@link SymbolOps#SUM_MAX} - 1 sources, which halves the symbol loads and
-   * stores of the XORs (40,630 to 19,312 per replay). The result is the same octet for octet.
-   */
-  private int[] fuseXors(long[] ops, int n) {
-    // Group index + 1 of the last group that read each slot, 0 for none; of the last group that
-    // wrote it, negated unless that group is a sum (XOR, COPY or XOR_IN group) into the slot.
-    lastRead = pool.ints(23, slots);
-    lastWrite = pool.ints(24, slots);
-    gCount = pool.intsRaw(25, n); // sources of a sum group, 0 for any other operation
-    int[] gPos = pool.intsRaw(26, n);
-    int[] gOff = pool.intsRaw(27, n);
-    eSlot = pool.intsRaw(28, n); // source entries in program order, and their group
-    eGroup = pool.intsRaw(29, n);
-    ng = 0;
-    ne = 0;
-    groupOps(ops, n);
-    // Lay the source lists out group by group (a count, then the sources in program order).
-    int nl = listOffsets(gOff, gPos);
-    if (nl > SymbolProgram.MAX_SLOTS) { // 26-bit list offset; plans stay far below
-      throw new IllegalStateException("fused source lists too long: " + nl);
-    }
-    int[] lists = new int[nl];
-    listCounts(lists, gOff);
-    listSources(lists, gPos);
-    fusedCount = fusedOps(ops, gOff);
-    return lists;
-  }
-
-  // fuseXors state (see there).
-  private int[] lastRead;
-  private int[] lastWrite;
-  private int[] gCount;
-  private int[] eSlot;
-  private int[] eGroup;
-  private int ng;
-  private int ne;
-
-  private void groupOps(long[] ops, int n) {
-    for (int q = 0; q < n; q++) {
-      long op = ops[q];
-      if (!joinXor(op)) {
-        ops[ng] = op; // ng <= q: in place
-        newGroup(op);
-      }
-    }
-  }
-
-  /**
-   * If op is an XOR that can move back to the sum group that last wrote its destination, adds it
-   * there and returns true.
-   */
-  private boolean joinXor(long op) {
-    if (SymbolProgram.opcode(op) != SymbolProgram.OP_XOR) {
-      return false;
-    }
-    int d = SymbolProgram.dst(op);
-    int src = SymbolProgram.src(op);
-    if (src == d) {
-      return false;
-    }
-    int g1 = lastWrite[d];
-    if (g1 > 0 && lastRead[d] <= g1 && Math.abs(lastWrite[src]) < g1) {
-      eSlot[ne] = src;
-      eGroup[ne++] = g1 - 1;
-      gCount[g1 - 1]++;
-      if (lastRead[src] < g1) {
-        lastRead[src] = g1;
-      }
-      return true;
-    }
-    return false;
-  }
-
-  /** op starts group ng: records what it reads and writes. */
-  private void newGroup(long op) {
-    int code = SymbolProgram.opcode(op);
-    int d = SymbolProgram.dst(op);
-    int src = SymbolProgram.src(op);
-    int g = ng++;
-    int g1 = g + 1;
-    gCount[g] = 0;
-    switch (code) {
-      case SymbolProgram.OP_XOR:
-      case SymbolProgram.OP_COPY:
-      case SymbolProgram.OP_XOR_IN:
-        lastRead[src] = g1;
-        if (code == SymbolProgram.OP_XOR) {
-          lastRead[d] = g1;
-        }
-        if (src != d) {
-          eSlot[ne] = src;
-          eGroup[ne++] = g;
-          gCount[g] = 1;
-          lastWrite[d] = g1;
-        } else {
-          lastWrite[d] = -g1;
-        }
-        break;
-      case SymbolProgram.OP_FMA:
-        lastRead[src] = g1;
-        lastRead[d] = g1;
-        lastWrite[d] = -g1;
-        break;
-      case SymbolProgram.OP_MULCOPY:
-        lastRead[src] = g1;
-        lastWrite[d] = -g1;
-        break;
-      case SymbolProgram.OP_SCALE:
-        lastRead[d] = g1;
-        lastWrite[d] = -g1;
-        break;
-      case SymbolProgram.OP_HDPC_STEP:
-      case SymbolProgram.OP_HDPC_STEP0: {
-        if (code == SymbolProgram.OP_HDPC_STEP) {
-          lastRead[src] = g1;
-        }
-        int a1 = s + (SymbolProgram.coef(op) >>> 4);
-        int a2 = s + (SymbolProgram.coef(op) & 15);
-        lastRead[d] = g1;
-        lastWrite[d] = -g1;
-        lastRead[a1] = g1;
-        lastWrite[a1] = -g1;
-        lastRead[a2] = g1;
-        lastWrite[a2] = -g1;
-        break;
-      }
-      case SymbolProgram.OP_MULTI_FMA:
-        lastRead[src] = g1;
-        multiWrites(d * h, g1);
-        break;
-      default: // LOAD, ZERO
-        lastWrite[d] = -g1;
-        break;
-    }
-  }
-
-  /** The HDPC slots a fused multiply-add (coefficients at co) reads and writes. */
-  private void multiWrites(int co, int g1) {
-    for (int hh = 0; hh < h; hh++) {
-      if (coefs[co + hh] != 0) {
-        lastRead[s + hh] = g1;
-        lastWrite[s + hh] = -g1;
-      }
-    }
-  }
-
-  private int listOffsets(int[] gOff, int[] gPos) {
+  private int listOffsets(int[] gOff, int[] gPos, int ng) {
     int nl = 0;
     int[] gc = gCount;
     for (int g = 0; g < ng; g++) {
@@ -1333,7 +1325,7 @@ final class PlanBuilder {
     return nl;
   }
 
-  private void listCounts(int[] lists, int[] gOff) {
+  private void listCounts(int[] lists, int[] gOff, int ng) {
     int[] gc = gCount;
     for (int g = 0; g < ng; g++) {
       if (gc[g] >= 2) {
@@ -1354,14 +1346,67 @@ final class PlanBuilder {
     }
   }
 
-  /** Rewrites the groups in place: a group of two or more sources becomes one OP_XOR_MANY. */
-  private int fusedOps(long[] ops, int[] gOff) {
+  /**
+   * Backward liveness over the groups: a group whose result is never read is dropped (its entry set
+   * to 0). The members of a sum group are live or dead together (nothing between them reads or
+   * writes the destination), so this drops the same operations as liveness over the unfused ones.
+   */
+  private void pruneGroups(long[] ops, int ng, int[] lists, int[] gOff, boolean[] live) {
+    int[] gc = gCount;
+    for (int g = ng - 1; g >= 0; g--) {
+      boolean keep = gc[g] >= 2 ? sumKeeps(ops[g], lists, gOff[g], live) : pruneKeeps(ops[g], live);
+      if (!keep) {
+        ops[g] = 0; // opcode 0: dropped
+      }
+    }
+  }
+
+  /** Whether a sum group of two or more sources (list at off) is live; if so updates live. */
+  private static boolean sumKeeps(long op, int[] lists, int off, boolean[] live) {
+    int d = SymbolProgram.dst(op);
+    if (!live[d]) {
+      return false;
+    }
+    if (SymbolProgram.opcode(op) != SymbolProgram.OP_XOR) {
+      live[d] = false; // COPY or XOR_IN head: the group sets d (no source is d)
+    }
+    int end = off + lists[off];
+    for (int q = off + 1; q <= end; q++) {
+      live[lists[q]] = true;
+    }
+    return true;
+  }
+
+  /** Where {@link #compactGroups} ended the source lists. */
+  private int listEnd;
+
+  /**
+   * Compacts the live groups to the front of ops, a sum group of two or more sources rewritten as
+   * one OP_XOR_MANY, and their source lists to the front of lists (both in place); returns the
+   * number of operations kept.
+   */
+  private int compactGroups(long[] ops, int ng, int[] lists, int[] gOff) {
     int o = 0;
+    int lo = 0;
     int[] gc = gCount;
     for (int g = 0; g < ng; g++) {
       long op = ops[g];
-      ops[o++] = gc[g] < 2 ? op : xorMany(op, gOff[g]); // a lone operation stays as it was
+      if (op == 0) {
+        continue;
+      }
+      if (gc[g] < 2) {
+        ops[o++] = op; // a lone operation stays as it was
+        continue;
+      }
+      int off = gOff[g];
+      int len = lists[off] + 1;
+      if (lo != off) {
+        System.arraycopy(lists, off, lists, lo, len);
+      }
+      ops[o++] = xorMany(op, lo);
+      lo += len;
     }
+    listEnd = lo;
     return o;
   }
 
@@ -1372,35 +1417,14 @@ final class PlanBuilder {
     return SymbolProgram.encode(SymbolProgram.OP_XOR_MANY, mode, off, SymbolProgram.dst(op));
   }
 
-  /**
-   * Backward liveness: drops operations whose destination is not read later, compacting the kept
-   * ones (in order) to the front of the builder's array; returns how many were kept.
-   */
-  private int prune(boolean[] live) {
-    int total = out.size();
-    long[] ops = out.raw();
-    pruneBackwards(ops, total, live);
-    int o = compactOps(ops, total);
-    pool.keepLongs(0, ops);
-    return o;
-  }
-
-  private void pruneBackwards(long[] ops, int total, boolean[] live) {
-    for (int q = total - 1; q >= 0; q--) {
-      if (!pruneKeeps(ops[q], live)) {
-        ops[q] = 0; // opcode 0: dropped
+  /** The HDPC slots a fused multiply-add (coefficients at co) reads and writes. */
+  private void multiWrites(int co, int g1) {
+    for (int hh = 0; hh < h; hh++) {
+      if (coefs[co + hh] != 0) {
+        lastRead[s + hh] = g1;
+        lastWrite[s + hh] = -g1;
       }
     }
-  }
-
-  private static int compactOps(long[] ops, int total) {
-    int o = 0;
-    for (int q = 0; q < total; q++) {
-      if (ops[q] != 0) {
-        ops[o++] = ops[q]; // o <= q: in place
-      }
-    }
-    return o;
   }
 
   /** Whether op (going backwards) is live; if so marks what it reads live and what it sets dead. */
@@ -1470,19 +1494,6 @@ final class PlanBuilder {
     }
     live[SymbolProgram.src(op)] = true;
     return true;
-  }
-
-  private static void unlink(int r, int d, int[] head, int[] next, int[] prev) {
-    int pr = prev[r];
-    int nx = next[r];
-    if (pr >= 0) {
-      next[pr] = nx;
-    } else {
-      head[d] = nx;
-    }
-    if (nx >= 0) {
-      prev[nx] = pr;
-    }
   }
 
   /** SPREAD[b] has octet i equal to bit i of b: a bit row's byte as 8 octets of 0 or 1. */

@@ -80,6 +80,13 @@ final class Scratch {
     }
   }
 
+  /** Gives back an int array that grew while in use, so the next plan starts with its size. */
+  void keepInts(int slot, int[] a) {
+    if (a.length <= MAX_KEEP && (ints[slot] == null || ints[slot].length < a.length)) {
+      ints[slot] = a;
+    }
+  }
+
   /** A boolean array of at least n elements, the first n false. */
   boolean[] bools(int slot, int n) {
     boolean[] a = bools[slot];

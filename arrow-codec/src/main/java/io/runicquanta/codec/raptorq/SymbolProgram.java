@@ -34,7 +34,7 @@ final class SymbolProgram {
    */
   static final int OP_XOR_IN = 11;
   /**
-   * A run of XORs into one destination in one pass (see PlanBuilder#fuseXors): n = lists[src],
+   * A run of XORs into one destination in one pass (PlanBuilder, "Fused XORs"): n = lists[src],
    * sources lists[src + 1 .. src + n]; coef = {@link #SUM_ACC}: dst ^= sources; {@link #SUM_SET}:
    * dst = sources; {@link #SUM_IN}: dst = input[dst - (hdpcBase + hdpcCount)] ^ sources.
    */

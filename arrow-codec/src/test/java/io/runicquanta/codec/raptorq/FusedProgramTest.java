@@ -16,11 +16,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The fused programs (runs of XORs into one slot replayed as one {@code OP_XOR_MANY}, see {@code
- * PlanBuilder#fuseXors}) against the unfused ones the builder records: for many K, symbol sizes and
- * received ESI sets (source only, random erasures with repair symbols, repair only), both programs
- * run on the same random input and every intermediate symbol they leave (all L, or only those a
- * decoder reads) must be equal byte for byte. Random input is enough: a program is a fixed linear
- * map whatever the data.
+ * PlanBuilder}, "Fused XORs") against the unfused ones the builder records: for many K, symbol
+ * sizes and received ESI sets (source only, random erasures with repair symbols, repair only),
+ * both programs run on the same random input and every intermediate symbol they leave (all L, or
+ * only those a decoder reads) must be equal byte for byte. Random input is enough: a program is a
+ * fixed linear map whatever the data.
  */
 @ExtendWith(AllocatorExtension.class)
 class FusedProgramTest {
