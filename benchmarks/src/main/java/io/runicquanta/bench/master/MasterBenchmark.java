@@ -56,7 +56,8 @@ import org.apache.ignite.Ignition;
  * layout, so the grid is for this run only (the server JVMs are killed at the end). Prints a table with the ratio of
  * pairs/s to baseline iterations/s. Run: {@code java <BenchFlags.JVM_ARGS> -cp benchmarks.jar
  * io.runicquanta.bench.master.MasterBenchmark [warmupSeconds measureSeconds]}. The system property
- * {@code rq.bench.serverHeap} sets the server JVMs' -Xmx (default 1g). {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
+ * {@code rq.bench.serverHeap} sets the server JVMs' -Xmx (default 3g), {@code rq.bench.regionMiB}
+ * their data region (default 4096 MiB). {@code rq.bench.serverJvmArgs} adds JVM arguments (space separated) to the server JVMs, e.g. to
  * record JFR or to log the master's group-commit statistics
  * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}). {@code -Drq.bench.only=grl}
  * runs only the GetReplicaList cells, {@code -Drq.bench.only=batch} only the batch cells, each with
@@ -696,7 +697,13 @@ public final class MasterBenchmark {
     cmd.add(new File(System.getProperty("java.home"), "bin/java").getPath());
     // The master keeps every object's placement in memory and each measured pair leaves one behind;
     // with a 60 s warm-up (arguments 20 10) a 512 MiB heap ran out in the last part of the run.
-    cmd.add("-Xmx" + System.getProperty("rq.bench.serverHeap", "1g"));
+    // A cell removes its objects only once it is measured, and on this VM (2026-12-01) the 16-thread
+    // batch cell alone puts about 800,000 objects through the master (about 1.4 KB of heap each) and
+    // 1.9 million baseline records: with 1 GiB of heap and a 1 GiB data region the master's node
+    // collected without end, and then the primary's region ran out (IgniteOutOfMemoryException; the
+    // node stopped in the middle of a commit, which Ignite reported as heuristic, and the master that
+    // took over refused to start on the half-committed state: "range ... overlaps a live range").
+    cmd.add("-Xmx" + System.getProperty("rq.bench.serverHeap", "3g"));
     cmd.addAll(Arrays.asList(BenchFlags.JVM_ARGS));
     String extra = System.getProperty("rq.bench.serverJvmArgs", "").trim();
     if (!extra.isEmpty()) {
@@ -708,7 +715,7 @@ public final class MasterBenchmark {
     // Every measured pair leaves an object behind (the benchmark never removes), so the servers'
     // data region must hold a few hundred thousand records: 256 MiB ran out (IgniteOutOfMemory, a
     // server stopped) once the batch cells reached ~15,000 pairs/s.
-    cmd.addAll(List.of(name, "" + DISCO, "" + COMM, "10", System.getProperty("rq.bench.regionMiB", "1024"), "10000"));
+    cmd.addAll(List.of(name, "" + DISCO, "" + COMM, "10", System.getProperty("rq.bench.regionMiB", "4096"), "10000"));
     Process p = new ProcessBuilder(cmd)
         .redirectError(new File(System.getProperty("java.io.tmpdir"), name + ".log"))
         .start();
@@ -783,7 +790,8 @@ public final class MasterBenchmark {
     }
     double masterSec = (System.nanoTime() - t0) / 1e9;
     for (int i = 0; i < cacheKeys.size(); i += 1000) {
-      objects.removeAll(new java.util.HashSet<>(cacheKeys.subList(i, Math.min(cacheKeys.size(), i + 1000))));
+      // sorted: Ignite warns that an unordered key set in a transactional removeAll may deadlock
+      objects.removeAll(new java.util.TreeSet<>(cacheKeys.subList(i, Math.min(cacheKeys.size(), i + 1000))));
     }
     return String.format(Locale.ROOT, "%s %,d objects in %.1f s (%,.0f/s) + %,d baseline records",
         cell, removed, masterSec, removed / Math.max(1e-9, masterSec), cacheKeys.size());
