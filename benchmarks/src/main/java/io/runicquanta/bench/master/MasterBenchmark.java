@@ -61,7 +61,9 @@ import org.apache.ignite.Ignition;
  * record JFR or to log the master's group-commit statistics
  * ({@code -Dorg.slf4j.simpleLogger.log.io.runicquanta=info}). {@code -Drq.bench.only=grl}
  * runs only the GetReplicaList cells, {@code -Drq.bench.only=batch} only the batch cells, each with
- * the CPU time per call (or key) of every JVM and its busiest thread groups.
+ * the CPU time per call (or key) of every JVM and its busiest thread groups; {@code
+ * -Drq.bench.only=pairs} only the single-call pair cells, with each JVM's CPU per pair and per
+ * baseline iteration and where the master runs against its partition's primary.
  */
 public final class MasterBenchmark {
   static final int DISCO = 48560;
@@ -107,6 +109,13 @@ public final class MasterBenchmark {
         long firstKey = seq.get() + 1;
         if ("batch".equals(System.getProperty("rq.bench.only"))) {
           batchOnly(c, client, objects, sample, procs, seq, warm, measure, load0);
+          for (Process p : procs) {
+            p.destroyForcibly();
+          }
+          System.exit(0);
+        }
+        if ("pairs".equals(System.getProperty("rq.bench.only"))) {
+          pairsOnly(c, client, objects, sample, procs, seq, warm, measure, load0);
           for (Process p : procs) {
             p.destroyForcibly();
           }
@@ -309,6 +318,7 @@ public final class MasterBenchmark {
         tails.forEach(System.out::println);
         System.out.println("Removed after each cell (untimed): " + String.join("; ", cleanups));
         heapLines.forEach(System.out::println);
+        System.out.println(placement(client));
         System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
         System.out.println("(3 server JVMs + this client JVM on " + Runtime.getRuntime().availableProcessors()
             + " cores; warm-up " + warm + " s, measure " + measure + " s per cell)");
@@ -482,6 +492,95 @@ public final class MasterBenchmark {
     System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
   }
 
+  /**
+   * Where the master runs against its caches' partition: "master on srvI; primary srvJ, backups
+   * [...]" (server JVMs by instance name). A master on the primary commits with one cross-process
+   * hop less than one on another node (see {@code MasterCaches}).
+   */
+  static String placement(Ignite client) {
+    io.runicquanta.master.MasterAddress a = MasterCaches.address(client).get(MasterCaches.ADDRESS_KEY);
+    java.util.function.Function<org.apache.ignite.cluster.ClusterNode, String> name =
+        n -> n == null ? "none" : String.valueOf((Object) n.attribute("org.apache.ignite.ignite.name"));
+    List<org.apache.ignite.cluster.ClusterNode> owners = new ArrayList<>(
+        client.affinity(MasterCaches.OBJECTS).mapPartitionToPrimaryAndBackups(0));
+    String master = a == null ? "none" : name.apply(client.cluster().node(java.util.UUID.fromString(a.nodeId())));
+    List<String> backups = new ArrayList<>();
+    for (int i = 1; i < owners.size(); i++) {
+      backups.add(name.apply(owners.get(i)));
+    }
+    return "master on " + master + "; primary " + (owners.isEmpty() ? "none" : name.apply(owners.get(0)))
+        + ", backups " + backups;
+  }
+
+  /**
+   * The single-call pair cells alone ({@code -Drq.bench.only=pairs}), {@code rq.bench.grlRounds}
+   * rounds (default 3) at 1 and 16 threads: PutStart + PutEnd pairs against the baseline (implicit
+   * transactional put + get), alternating 2 s slices, with each JVM's CPU per pair (per baseline
+   * iteration) and where the master runs against its partition's primary. Each cell's objects and
+   * records are removed after it (untimed).
+   */
+  static void pairsOnly(MasterClient c, Ignite client, IgniteCache<String, ObjectRecord> objects,
+      byte[] sample, List<Process> procs, AtomicLong seq, int warm, int measure, String load0)
+      throws Exception {
+    int rounds = Integer.getInteger("rq.bench.grlRounds", 3);
+    long[] pids = new long[procs.size() + 1];
+    for (int i = 0; i < procs.size(); i++) {
+      pids[i] = procs.get(i).pid();
+    }
+    pids[procs.size()] = ProcessHandle.current().pid();
+    System.out.println(placement(client));
+    System.out.println("| round | threads | pairs/s | baseline/s | ratio | CPU us/pair srv0 srv1 srv2 client"
+        + " | CPU us/baseline srv0 srv1 srv2 client | PutStart p50 / p99 ms | PutEnd p50 / p99 ms | load |");
+    for (int r = 0; r < rounds; r++) {
+      for (int threads : new int[] {1, 16}) {
+        long cellFirst = seq.get() + 1;
+        AtomicLong bseq = new AtomicLong();
+        String bprefix = "bo/" + r + "/" + threads + "/";
+        Recorder starts = new Recorder();
+        Recorder ends = new Recorder();
+        Op pairOp = () -> pair(c, "po/" + seq.incrementAndGet(), starts, ends);
+        Op baseOp = () -> {
+          String key = bprefix + bseq.incrementAndGet();
+          objects.put(key, new ObjectRecord(ObjectRecord.COMPLETE, 4096, 0, 3, sample, null));
+          if (objects.get(key) == null) {
+            throw new IllegalStateException("baseline read lost " + key);
+          }
+        };
+        rate(threads, Math.max(1, warm / 2), 0, pairOp, null);
+        rate(threads, Math.max(1, warm / 2), 0, baseOp, null);
+        starts.on = true;
+        ends.on = true;
+        int slices = Math.max(1, measure / 2);
+        double pairs = 0;
+        double base = 0;
+        long[] cpuP = new long[pids.length];
+        long[] cpuB = new long[pids.length];
+        for (int i = 0; i < slices; i++) {
+          long[] a0 = cpuTicks(pids);
+          pairs += rate(threads, 0, 2, pairOp, null) / slices;
+          long[] a1 = cpuTicks(pids);
+          base += rate(threads, 0, 2, baseOp, null) / slices;
+          long[] a2 = cpuTicks(pids);
+          for (int j = 0; j < pids.length; j++) {
+            cpuP[j] += a1[j] - a0[j];
+            cpuB[j] += a2[j] - a1[j];
+          }
+        }
+        StringBuilder cp = new StringBuilder();
+        StringBuilder cb = new StringBuilder();
+        for (int j = 0; j < pids.length; j++) {
+          cp.append(String.format(Locale.ROOT, " %.0f", cpuP[j] * 10_000.0 / Math.max(1, pairs * slices * 2)));
+          cb.append(String.format(Locale.ROOT, " %.0f", cpuB[j] * 10_000.0 / Math.max(1, base * slices * 2)));
+        }
+        System.out.printf(Locale.ROOT, "| %d | %2d | %,.0f | %,.0f | %.2f |%s |%s | %s | %s | %s |%n",
+            r, threads, pairs, base, pairs / base, cp, cb, starts.p50p99(), ends.p50p99(), loadAverage());
+        cleanup(c, objects, "pairs", keys("po/", cellFirst, seq.get() + 1), keys(bprefix, 1, bseq.get() + 1));
+      }
+    }
+    System.out.println(placement(client));
+    System.out.println("load average at start: " + load0 + "; at end: " + loadAverage());
+  }
+
   /** BatchPutStart of {@code n} keys {@code prefix0..n-1}, then BatchPutEnd of all of them. */
   static void batchPair(MasterClient c, String prefix, int n) {
     io.runicquanta.master.proto.BatchPutStartRequest.Builder b =
@@ -525,6 +624,17 @@ public final class MasterBenchmark {
         v = Arrays.copyOf(v, n * 2);
       }
       v[n++] = nanos;
+    }
+
+    /** @return "p50 / p99" in ms */
+    synchronized String p50p99() {
+      long[] d = Arrays.copyOf(v, n);
+      Arrays.sort(d);
+      if (d.length == 0) {
+        return "-";
+      }
+      return String.format(Locale.ROOT, "%.3f / %.3f", d[d.length / 2] / 1e6,
+          d[(int) Math.min(d.length - 1, d.length * 0.99)] / 1e6);
     }
 
     /** @return count, mean, p50, p99, max and the calls above 5, 10 and 50 ms */
