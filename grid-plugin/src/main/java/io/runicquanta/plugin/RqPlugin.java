@@ -19,11 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.ignite.Ignite;
-import org.apache.ignite.cluster.ClusterNode;
-import org.apache.ignite.lang.IgnitePredicate;
 import org.apache.ignite.plugin.IgnitePlugin;
 import org.apache.ignite.plugin.PluginNotFoundException;
-import org.apache.ignite.services.ServiceConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +36,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a {@link TransferEngine} with the configured transport, rails and options;
  *   <li>on a server node with a non-zero segment size, the storage segment ({@code
  *       engine.allocateSegment});
- *   <li>on a server node with {@code hostMaster}, the master's cluster-singleton deployment (it runs
- *       on one node with the {@value RqPluginProvider#ATTR_HOST_MASTER} attribute, and moves when
- *       that node leaves);
+ *   <li>on a server node with {@code hostMaster}, the master's deployment (it runs on the oldest
+ *       node with the {@value RqPluginProvider#ATTR_HOST_MASTER} attribute "true", on the primary
+ *       of its caches, and moves when that node leaves: {@code MasterHosts});
  *   <li>a {@link MasterClient} that finds the master through the grid;
  *   <li>MountSegment: name {@code rq-<node id>}, node id, failure domain, size, transport, first
  *       rail address and the segment descriptor ({@code SegmentDescriptor.toBytes()}) as remote key.
@@ -145,14 +142,14 @@ public final class RqPlugin implements IgnitePlugin {
         segment = engine.allocateSegment(segmentName(nodeId), seg);
       }
       if (!client && cfg.hostMaster()) {
-        ServiceConfiguration sc =
+        // an instance on every node that may host the master; the oldest of the nodes with
+        // hostMaster runs it (MasterHosts), on the primary of its caches (MasterAffinity)
+        ignite.services().deploy(
             MasterIgniteService.configuration(
-                    MasterConfig.builder()
-                        .grpcPort(cfg.masterPort())
-                        .cacheBackups(cfg.masterBackups())
-                        .build())
-                .setNodeFilter(new MasterHosts());
-        ignite.services().deploy(sc);
+                MasterConfig.builder()
+                    .grpcPort(cfg.masterPort())
+                    .cacheBackups(cfg.masterBackups())
+                    .build()));
       }
       master = MasterClient.connect(ignite, Duration.ofSeconds(60));
       if (segment != null) {
@@ -288,25 +285,5 @@ public final class RqPlugin implements IgnitePlugin {
 
   ExecutorService workers() {
     return workers;
-  }
-
-  /** Service node filter: server nodes whose plugin may host the master. */
-  static final class MasterHosts implements IgnitePredicate<ClusterNode> {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public boolean apply(ClusterNode node) {
-      return !node.isClient() && "true".equals(node.attribute(RqPluginProvider.ATTR_HOST_MASTER));
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof MasterHosts;
-    }
-
-    @Override
-    public int hashCode() {
-      return 7;
-    }
   }
 }

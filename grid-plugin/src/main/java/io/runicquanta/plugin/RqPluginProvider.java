@@ -32,8 +32,11 @@ public final class RqPluginProvider implements PluginProvider<RqPluginConfigurat
   /** The plugin's name. */
   public static final String NAME = "runic-quanta";
 
-  /** Node attribute: "true" when the node may host the master. */
-  public static final String ATTR_HOST_MASTER = "rq.hostMaster";
+  /**
+   * Node attribute: "true" when the node may host the master ("false" keeps it off; the rule is
+   * {@code MasterHosts}'s).
+   */
+  public static final String ATTR_HOST_MASTER = io.runicquanta.master.MasterHosts.ATTR;
 
   /** Node attribute: "true" on nodes running the plugin. */
   public static final String ATTR_ENABLED = "rq.enabled";

@@ -38,13 +38,6 @@ public final class MasterCaches {
   /** The single key of the address cache. */
   public static final String ADDRESS_KEY = "master";
 
-  // One partition: every key of the three caches maps to the same primary (and backup), so the
-  // master's group-commit transaction, which touches many keys of several caches, involves one
-  // primary and commits in one phase (near -> primary -> backup and back) instead of a two-phase
-  // commit over every node. The master holds all of this state in its own memory anyway, so one
-  // node holding it (plus its backups) is no new limit; and one partition makes the exchange after
-  // a node failure (and so the master's failover) fast.
-  static final int PARTITIONS = 1;
 
   private MasterCaches() {}
 
@@ -54,7 +47,14 @@ public final class MasterCaches {
     c.setAtomicityMode(CacheAtomicityMode.TRANSACTIONAL);
     c.setWriteSynchronizationMode(CacheWriteSynchronizationMode.FULL_SYNC);
     c.setBackups(backups);
-    c.setAffinity(new RendezvousAffinityFunction(false, PARTITIONS));
+    // One partition: every key of the three caches maps to the same primary (and backup), so the
+    // master's group-commit transaction, which touches many keys of several caches, involves one
+    // primary and commits in one phase instead of a two-phase commit over every node. The master
+    // holds all of this state in its own memory anyway, so one node holding it (plus its backups) is
+    // no new limit; and one partition makes the exchange after a node failure (and so the master's
+    // failover) fast. The partition's primary is the master's own node (MasterAffinity), so a commit
+    // is a local prepare plus one round trip to the backup.
+    c.setAffinity(new MasterAffinity());
     return c;
   }
 

@@ -186,6 +186,7 @@ class MasterFailoverIT {
         TestGrid.sleep(500);
 
         MasterAddress before = c.address();
+        assertEquals(before.nodeId(), primaryId(client), "the master runs on its caches' primary");
         Node host = null;
         for (Node n : nodes) {
           if (n.pid == before.pid()) {
@@ -202,6 +203,7 @@ class MasterFailoverIT {
         System.out.println("failover: new master served " + servedMs + " ms after SIGKILL, at " + c.address());
         assertTrue(servedMs < 10_000, "another node served after " + servedMs + " ms; expected < 10 s");
         assertNotEquals(before.pid(), c.address().pid());
+        assertEquals(c.address().nodeId(), primaryId(client), "the new master runs on the new primary");
         assertEquals(stored.get("fo/0"), first);
         TestGrid.sleep(500);
         writers.stop();
@@ -237,5 +239,10 @@ class MasterFailoverIT {
         n.process.waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** @return the node id of the primary of the master's caches' partition, as the client sees it */
+  private static String primaryId(Ignite client) {
+    return client.affinity(MasterCaches.OBJECTS).mapPartitionToNode(0).id().toString();
   }
 }

@@ -15,9 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The master as a cluster singleton in-process: the client finds it through the address cache and
- * follows it when the node hosting it stops; nothing is lost. (The SIGKILL variant with separate
- * processes is {@code MasterFailoverIT}.)
+ * The master in-process: it runs on the oldest server node, which is also the primary of its
+ * caches' partition; a joining node changes neither; the client finds it through the address cache
+ * and follows it when the node hosting it stops, to the next oldest node, which is then the primary;
+ * nothing is lost. (The SIGKILL variant with separate processes is {@code MasterFailoverIT}.)
  */
 class MasterSingletonTest {
 
@@ -51,6 +52,20 @@ class MasterSingletonTest {
 
       Ignite host = grid.masterNode();
       assertEquals(first.nodeId(), host.cluster().localNode().id().toString());
+      assertEquals(grid.nodes.get(0), host, "the master runs on the oldest node");
+      assertTrue(onPrimary(host), "the master runs on its caches' primary");
+
+      // a joining node is the youngest: neither the master nor the partition moves to it
+      Ignite joiner = grid.startServer();
+      TestGrid.sleep(1000);
+      assertEquals(host, grid.masterNode(), "a joining node does not take the master");
+      assertEquals(first, c.address());
+      assertTrue(onPrimary(host), "a joining node does not take the partition");
+      assertEquals(1, running(grid), "one master runs");
+      c.putEnd("open", new int[open.shardCount()]);
+      ObjectLayout open2 = c.putStart("open2", 20_000, 1, 16_384, 512);
+
+      Ignite next = grid.nodes.get(1);
       long t0 = System.nanoTime();
       Ignition.stop(host.name(), true);
       grid.nodes.remove(host);
@@ -64,10 +79,29 @@ class MasterSingletonTest {
       for (Map.Entry<String, ObjectLayout> e : stored.entrySet()) {
         assertEquals(e.getValue(), c.getReplicaList(e.getKey()), e.getKey());
       }
-      c.putEnd("open", new int[open.shardCount()]);
+      c.putEnd("open2", new int[open2.shardCount()]);
       assertEquals(List.of(), grid.core().checkConsistency(), "rebuilt free space matches the caches");
+      assertEquals(next, grid.masterNode(), "the next oldest node took over");
+      assertNotEquals(joiner, grid.masterNode());
+      assertTrue(onPrimary(next), "the new master runs on the new primary");
+      assertEquals(1, running(grid), "one master runs");
       assertEquals(3, c.call(s -> s.listSegments(
           io.runicquanta.master.proto.ListSegmentsRequest.getDefaultInstance())).getSegmentsCount());
     }
+  }
+
+  private static boolean onPrimary(Ignite node) {
+    MasterIgniteService s = node.services().service(MasterIgniteService.NAME);
+    return s != null && s.onPrimary();
+  }
+
+  /** @return how many nodes of the grid run a master core */
+  private static int running(TestGrid grid) {
+    int n = 0;
+    for (Ignite ig : grid.nodes) {
+      MasterIgniteService s = ig.services().service(MasterIgniteService.NAME);
+      n += s != null && s.core() != null ? 1 : 0;
+    }
+    return n;
   }
 }
