@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Where it runs</h2>
  *
  * Every server node's plugin starts a repairer thread, but only the one on the node that hosts the
- * master (the node named in the master's published address) works; the others idle. The master is
- * an Ignite cluster singleton, so this makes the repairer one too, without a service deployment of
+ * master (the node named in the master's published address) works; the others idle. One node at a
+ * time runs the master (MasterIgniteService), so this makes the repairer one too, without a service deployment of
  * its own: it moves with the master when that node leaves, its master calls stay on the node, and
  * the master already knows (from discovery) which segments are lost. A master hosted on a node
  * without the plugin (a dedicated master process) gets no repairer; run the plugin there too.

@@ -110,7 +110,7 @@ public final class RqPluginConfiguration implements PluginConfiguration, Seriali
     return concurrency;
   }
 
-  /** @return true if this server node may host the master (a cluster singleton) */
+  /** @return true if this server node may host the master (one node runs it: the oldest of them) */
   public boolean hostMaster() {
     return hostMaster;
   }

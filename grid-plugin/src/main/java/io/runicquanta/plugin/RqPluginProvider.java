@@ -99,7 +99,12 @@ public final class RqPluginProvider implements PluginProvider<RqPluginConfigurat
     }
     boolean client = Boolean.TRUE.equals(ic.isClientMode());
     attrs.put(ATTR_ENABLED, Boolean.toString(cfg != null));
-    attrs.put(ATTR_HOST_MASTER, Boolean.toString(cfg != null && cfg.hostMaster() && !client));
+    if (cfg != null) {
+      // a node without the plugin's configuration keeps whatever it has (usually nothing): the jar
+      // alone must not change where the master may run (MasterHosts ranks "true", then nodes
+      // without the attribute, such as MasterNodeMain's; "false" never hosts)
+      attrs.put(ATTR_HOST_MASTER, Boolean.toString(cfg.hostMaster() && !client));
+    }
     ic.setUserAttributes(attrs);
   }
 

@@ -3,10 +3,13 @@ package io.runicquanta.plugin;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.runicquanta.master.MasterAddress;
+import io.runicquanta.master.MasterCaches;
 import io.runicquanta.testing.SplitMix64;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -238,7 +241,11 @@ class StashRevealTest {
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> RqPlugin.of(n));
       assertTrue(e.getMessage().contains("no RqPluginConfiguration"), e.getMessage());
       assertEquals("false", n.cluster().localNode().attribute(RqPluginProvider.ATTR_ENABLED));
-      assertEquals("false", n.cluster().localNode().attribute(RqPluginProvider.ATTR_HOST_MASTER));
+      // the jar alone leaves the master attribute alone (a node like MasterNodeMain's may host)
+      assertNull(n.cluster().localNode().attribute(RqPluginProvider.ATTR_HOST_MASTER));
+      MasterAddress a = MasterCaches.address(n).get(MasterCaches.ADDRESS_KEY);
+      assertNotEquals(n.cluster().localNode().id().toString(), a.nodeId(),
+          "the master stays on a plugin node with hostMaster");
       ClusterStatus st = grid.store(0).status();
       assertEquals(4, st.segments().size(), st.toString());
       assertEquals(5, st.nodes());

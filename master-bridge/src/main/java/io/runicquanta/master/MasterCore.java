@@ -51,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * two keys in three). PutStart cost about 3x a bare transactional put, and concurrent calls queued
  * on per-key locks and on each other's commits, which made the tail.
  *
- * <p>So the master, a cluster singleton that is the only writer of its caches, now keeps the
- * authoritative state in memory and uses the caches only to make it durable:
+ * <p>So the master, which runs on one node at a time (MasterIgniteService) and is the only writer
+ * of its caches, now keeps the authoritative state in memory and uses the caches only to make it
+ * durable:
  *
  * <ul>
  *   <li><b>Decisions in memory.</b> Objects (their {@link ObjectRecord}s), segments with their

@@ -155,8 +155,12 @@ public final class MasterIgniteService implements Service {
         return true;
       }
       if (!told) {
-        LOG.info("standing by: the master's host is {} (oldest node that may host it)",
-            host == null ? "none" : host.id());
+        if (host == null) {
+          LOG.warn("no server node may host the master (attribute {} is \"false\" on all of them);"
+              + " no master runs until one that may joins", MasterHosts.ATTR);
+        } else {
+          LOG.info("standing by: the master's host is {} (oldest node that may host it)", host.id());
+        }
         told = true;
       }
       if (stopped.await(ELECTION_POLL_MS, TimeUnit.MILLISECONDS)) {
