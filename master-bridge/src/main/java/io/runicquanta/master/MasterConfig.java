@@ -23,6 +23,7 @@ public final class MasterConfig implements Serializable {
   private final int cacheBackups;
   private final int maxBatchItems;
   private final int maxRegexMatches;
+  private final int commitConcurrency;
 
   private MasterConfig(Builder b) {
     this.grpcHost = b.grpcHost;
@@ -36,6 +37,7 @@ public final class MasterConfig implements Serializable {
     this.cacheBackups = b.cacheBackups;
     this.maxBatchItems = b.maxBatchItems;
     this.maxRegexMatches = b.maxRegexMatches;
+    this.commitConcurrency = b.commitConcurrency;
   }
 
   /** @return a builder holding the defaults */
@@ -98,6 +100,15 @@ public final class MasterConfig implements Serializable {
     return maxRegexMatches;
   }
 
+  /**
+   * @return group-commit batches that may commit at once (default {@value
+   *     Builder#DEFAULT_COMMIT_CONCURRENCY}; see {@code MasterCore}: fewer, larger batches cost less
+   *     CPU per change, more hide the commit's latency when the CPU is idle)
+   */
+  public int commitConcurrency() {
+    return commitConcurrency;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof MasterConfig c
@@ -111,7 +122,8 @@ public final class MasterConfig implements Serializable {
         && allocAlignment == c.allocAlignment
         && cacheBackups == c.cacheBackups
         && maxBatchItems == c.maxBatchItems
-        && maxRegexMatches == c.maxRegexMatches;
+        && maxRegexMatches == c.maxRegexMatches
+        && commitConcurrency == c.commitConcurrency;
   }
 
   @Override
@@ -124,7 +136,8 @@ public final class MasterConfig implements Serializable {
     return "MasterConfig[grpc=" + grpcHost + ":" + grpcPort + ", readLease=" + readLeaseMillis
         + "ms, putLease=" + putLeaseMillis + "ms, reaper=" + reaperIntervalMillis
         + "ms, maxShardsPerBlock=" + maxShardsPerBlock + ", h=" + defaultDecodeMargin
-        + ", alignment=" + allocAlignment + ", backups=" + cacheBackups + "]";
+        + ", alignment=" + allocAlignment + ", backups=" + cacheBackups
+        + ", commitConcurrency=" + commitConcurrency + "]";
   }
 
   /** Mutable builder of {@link MasterConfig}; not thread safe. */
@@ -140,6 +153,10 @@ public final class MasterConfig implements Serializable {
     private int cacheBackups = 1;
     private int maxBatchItems = 10_000;
     private int maxRegexMatches = 100_000;
+    private int commitConcurrency = DEFAULT_COMMIT_CONCURRENCY;
+
+    /** Default of {@link MasterConfig#commitConcurrency()}. */
+    public static final int DEFAULT_COMMIT_CONCURRENCY = 1;
 
     private Builder() {}
 
@@ -248,6 +265,15 @@ public final class MasterConfig implements Serializable {
      */
     public Builder maxRegexMatches(int n) {
       this.maxRegexMatches = check("maxRegexMatches", n, 1, 10_000_000);
+      return this;
+    }
+
+    /**
+     * @param n batches committing at once, 1 to 16
+     * @return this builder
+     */
+    public Builder commitConcurrency(int n) {
+      this.commitConcurrency = check("commitConcurrency", n, 1, 16);
       return this;
     }
 

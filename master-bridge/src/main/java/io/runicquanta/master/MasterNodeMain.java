@@ -13,7 +13,8 @@ import org.apache.ignite.configuration.IgniteConfiguration;
  * {@code READY <pid>} on standard output once the node has joined, then runs until standard input
  * closes or the process is killed.
  *
- * <p>Arguments: {@code name discoveryPort commPort portRange regionMiB readLeaseMillis}.
+ * <p>Arguments: {@code name discoveryPort commPort portRange regionMiB readLeaseMillis}; the system
+ * property {@code rq.master.commitConcurrency} sets {@link MasterConfig#commitConcurrency()}.
  */
 public final class MasterNodeMain {
   private MasterNodeMain() {}
@@ -38,7 +39,11 @@ public final class MasterNodeMain {
             false);
     c.setServiceConfiguration(
         MasterIgniteService.configuration(
-            MasterConfig.builder().readLeaseMillis(Long.parseLong(args[5])).build()));
+            MasterConfig.builder()
+                .readLeaseMillis(Long.parseLong(args[5]))
+                .commitConcurrency(Integer.getInteger("rq.master.commitConcurrency",
+                    MasterConfig.Builder.DEFAULT_COMMIT_CONCURRENCY))
+                .build()));
     try (Ignite ignite = Ignition.start(c)) {
       System.out.println("READY " + ProcessHandle.current().pid() + " " + ignite.cluster().localNode().id());
       System.out.flush();
