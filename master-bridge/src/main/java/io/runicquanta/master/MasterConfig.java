@@ -156,7 +156,7 @@ public final class MasterConfig implements Serializable {
     private int commitConcurrency = DEFAULT_COMMIT_CONCURRENCY;
 
     /** Default of {@link MasterConfig#commitConcurrency()}. */
-    public static final int DEFAULT_COMMIT_CONCURRENCY = 1;
+    public static final int DEFAULT_COMMIT_CONCURRENCY = 2;
 
     private Builder() {}
 

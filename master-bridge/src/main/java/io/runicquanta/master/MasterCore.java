@@ -66,15 +66,17 @@ import org.slf4j.LoggerFactory;
  *       ({@code putAll}/{@code removeAll} on the objects, reclaim and segments caches, FULL_SYNC
  *       with backups) and then completes the batch's future. While one batch commits the next
  *       fills, so N concurrent calls cost one commit, not N. Up to {@link
- *       MasterConfig#commitConcurrency()} batches commit at once (committer threads; default 1);
+ *       MasterConfig#commitConcurrency()} batches commit at once (committer threads; default 2);
  *       a batch starts beside others only if none of them is a barrier (frees space, changes
  *       segments or pending frees) and it changes none of their keys, so whatever order they
  *       commit in, the caches never hold a state in which two objects share space. Batches are
  *       acknowledged strictly in order: a batch's future completes once it and every earlier
- *       batch have committed. (2026-12-01, with the master on its caches' primary: one batch at
- *       a time beat two and four at 16 client threads on a 2-core box, 11,725-14,094 pairs/s
- *       against 11,187-11,986 and 9,016-11,536, with 57-64 us of the master JVM's CPU per pair
- *       against 68-72 and 74-97: fewer, larger transactions; 1 thread alike. Before, off the
+ *       batch have committed. (2026-12-01, with the master on its caches' primary, 16 client
+ *       threads on a 2-core box: single-call pairs 11,725-14,094/s with one batch at a time,
+ *       11,187-11,986 with two, 9,016-11,536 with four (57-64, 68-72 and 74-97 us of the master
+ *       JVM's CPU per pair: fewer, larger transactions); batch calls of 32 keys 36,181-49,423,
+ *       41,642-48,938 and 40,413-49,941 keys/s. Two is the default: close to one on single
+ *       calls, some overlap of commits for batch calls and slow commits. Before, off the
  *       primary, a commit was a remote round trip and four at once hid it.)
  *   <li><b>Nothing acknowledged before it is durable.</b> A call that changed state is answered
  *       when its batch has committed. A call whose answer depends on a change not yet durable

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 class MasterConfigTest {
 
   @Test
-  void commitConcurrencyDefaultsToOneAndIsRangeChecked() {
+  void commitConcurrencyDefaultsToTwoAndIsRangeChecked() {
     MasterConfig d = MasterConfig.builder().build();
-    assertEquals(1, d.commitConcurrency());
+    assertEquals(2, d.commitConcurrency());
     assertEquals(4, MasterConfig.builder().commitConcurrency(4).build().commitConcurrency());
     for (int bad : new int[] {0, -1, 17}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -21,8 +21,8 @@ class MasterConfigTest {
       assertTrue(e.getMessage().contains("commitConcurrency = " + bad + ", expected 1..16"), e.getMessage());
     }
     // part of the service's identity: nodes configured differently are told apart
-    assertNotEquals(d, MasterConfig.builder().commitConcurrency(2).build());
+    assertNotEquals(d, MasterConfig.builder().commitConcurrency(1).build());
     assertEquals(d, MasterConfig.builder().build());
-    assertTrue(d.toString().contains("commitConcurrency=1"), d.toString());
+    assertTrue(d.toString().contains("commitConcurrency=2"), d.toString());
   }
 }
