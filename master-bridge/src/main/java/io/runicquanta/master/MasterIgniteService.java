@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * (stopped, killed, or dropped by failure detection). The state caches put their one partition's
  * primary on the same node ({@link MasterAffinity}), so the master's group commit is a local
  * prepare plus one round trip to the backup, never a round trip to another node first: measured,
- * a PutStart + PutEnd pair from one thread 0.6 ms against 0.77 ms with the master elsewhere
- * (master-bridge/README.md, "The master on the primary").
+ * a PutStart + PutEnd pair from one thread 0.59-0.69 ms against 0.84-1.00 ms with the master
+ * elsewhere (master-bridge/README.md, "Where the master runs").
  *
  * <p>(Before 2026-12-01 the master was an Ignite cluster singleton, placed by Ignite wherever its
  * assignment put it, on the caches' primary in about one grid in three. A key-affinity singleton
